@@ -1,0 +1,90 @@
+"""`MAPHead`: multi-head attention pooling with a learned probe."""
+
+import keras
+from keras import ops
+
+from sensorlm_keras.layers.mlp_block import MLPBlock
+from sensorlm_keras.layers.multi_head_dot_product_attention import MultiHeadDotProductAttention
+
+
+@keras.saving.register_keras_serializable(package="sensorlm_keras")
+class MAPHead(keras.layers.Layer):
+    """Multihead attention pooling: one learned probe attends over the tokens.
+
+    ``x = CrossAttention(probe <- tokens)``, then ``x = x + MLP(LN(x))``; the probe's output is
+    the pooled vector ``(batch, width)``.
+
+    Args:
+        num_heads: int, attention heads.
+        mlp_dim: int, hidden width of the MLP.
+        layer_norm_epsilon: float, LayerNorm epsilon.
+        flash_attention: None (backend decides), True or False.
+        **kwargs: standard layer arguments.
+
+    Call arguments:
+        inputs: tensor ``(batch, tokens, width)``.
+        padding_mask: optional bool tensor ``(batch, tokens)``, True for real tokens.
+
+    Example:
+
+    ```python
+    import numpy as np
+    from sensorlm_keras.layers import MAPHead
+
+    pooled = MAPHead(num_heads=4, mlp_dim=256)(np.zeros((2, 16, 64), "float32"))   # (2, 64)
+    ```
+    """
+
+    def __init__(self, num_heads, mlp_dim, layer_norm_epsilon=1e-6, flash_attention=None, **kwargs):
+        super().__init__(**kwargs)
+        self.num_heads = int(num_heads)
+        self.mlp_dim = int(mlp_dim)
+        self.layer_norm_epsilon = float(layer_norm_epsilon)
+        self.flash_attention = flash_attention
+        policy = self.dtype_policy
+        self.attention = MultiHeadDotProductAttention(
+            self.num_heads,
+            cross_attention=True,
+            flash_attention=flash_attention,
+            dtype=policy,
+            name="attention",
+        )
+        self.norm = keras.layers.LayerNormalization(
+            epsilon=self.layer_norm_epsilon, dtype=policy, name="norm"
+        )
+        self.mlp = MLPBlock(self.mlp_dim, dtype=policy, name="mlp")
+
+    def build(self, input_shape):
+        width = input_shape[-1]
+        self.probe = self.add_weight(
+            name="probe", shape=(1, 1, width), initializer="glorot_uniform"
+        )
+        probe_shape = (input_shape[0], 1, width)
+        self.attention.build(probe_shape, input_shape)
+        self.norm.build(probe_shape)
+        self.mlp.build(probe_shape)
+        self.built = True
+
+    def call(self, inputs, padding_mask=None, training=None):
+        inputs = ops.cast(inputs, self.compute_dtype)
+        batch = ops.shape(inputs)[0]
+        probe = ops.cast(self.probe, self.compute_dtype)
+        probe = ops.broadcast_to(probe, (batch, 1, ops.shape(probe)[-1]))
+        x = self.attention(probe, inputs, attention_mask=padding_mask, training=training)
+        x = x + self.mlp(self.norm(x), training=training)
+        return x[:, 0, :]
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[-1])
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "num_heads": self.num_heads,
+                "mlp_dim": self.mlp_dim,
+                "layer_norm_epsilon": self.layer_norm_epsilon,
+                "flash_attention": self.flash_attention,
+            }
+        )
+        return config

@@ -1,0 +1,198 @@
+"""`MultiHeadDotProductAttention`: fused-projection multi-head attention."""
+
+import keras
+from keras import ops
+
+from sensorlm_keras.errors import InputValidationError
+
+
+@keras.saving.register_keras_serializable(package="sensorlm_keras")
+class MultiHeadDotProductAttention(keras.layers.Layer):
+    """Multi-head attention computed with `keras.ops.dot_product_attention`.
+
+    Self-attention (``cross_attention=False``) projects query, key and value with one fused
+    ``(width, 3, heads, head_dim)`` kernel (one matmul instead of three). Cross-attention
+    (``cross_attention=True``) projects the query from ``query`` and key/value with one fused
+    ``(value_width, 2, heads, head_dim)`` kernel from ``value``. The attention itself is
+    ``keras.ops.dot_product_attention``, so each backend uses its best kernel;
+    ``flash_attention=None`` lets the backend decide (flash attention is never forced on, it
+    raises on CPU).
+
+    Args:
+        num_heads: int, number of attention heads.
+        head_dim: int or None; default ``width // num_heads``.
+        cross_attention: bool, whether keys/values come from a second input.
+        use_bias: bool, whether projections have biases.
+        dropout: float, dropout rate on the attention output.
+        flash_attention: None (backend decides), True or False.
+        kernel_initializer: initializer of the projection kernels.
+        **kwargs: standard layer arguments.
+
+    Call arguments:
+        query: tensor ``(batch, query_length, width)``.
+        value: tensor ``(batch, key_length, value_width)``, only for cross-attention.
+        attention_mask: optional bool tensor, either a key padding mask ``(batch, key_length)``
+            (True = attend) or a full mask ``(batch, query_length, key_length)``.
+        is_causal: bool, apply a causal mask (self-attention only).
+        training: bool, dropout switch.
+
+    Example:
+
+    ```python
+    import numpy as np
+    from sensorlm_keras.layers import MultiHeadDotProductAttention
+
+    attention = MultiHeadDotProductAttention(num_heads=4)
+    y = attention(np.zeros((2, 16, 64), "float32"))   # (2, 16, 64)
+    ```
+    """
+
+    def __init__(
+        self,
+        num_heads,
+        head_dim=None,
+        cross_attention=False,
+        use_bias=True,
+        dropout=0.0,
+        flash_attention=None,
+        kernel_initializer="glorot_uniform",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if int(num_heads) < 1:
+            raise InputValidationError(
+                f"MultiHeadDotProductAttention.num_heads: expected >= 1, received {num_heads!r}."
+            )
+        self.num_heads = int(num_heads)
+        self.head_dim = None if head_dim is None else int(head_dim)
+        self.cross_attention = bool(cross_attention)
+        self.use_bias = bool(use_bias)
+        self.dropout = float(dropout)
+        self.flash_attention = flash_attention
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.dropout_layer = keras.layers.Dropout(self.dropout, dtype=self.dtype_policy)
+
+    def build(self, query_shape, value_shape=None):
+        width = query_shape[-1]
+        if self.head_dim is None:
+            if width % self.num_heads:
+                raise InputValidationError(
+                    f"MultiHeadDotProductAttention: width {width} is not divisible by "
+                    f"num_heads {self.num_heads}."
+                )
+            self._head_dim = width // self.num_heads
+        else:
+            self._head_dim = self.head_dim
+        heads, hd = self.num_heads, self._head_dim
+        if self.cross_attention:
+            value_width = width if value_shape is None else value_shape[-1]
+            self.query_kernel = self.add_weight(
+                name="query_kernel", shape=(width, heads, hd), initializer=self.kernel_initializer
+            )
+            self.key_value_kernel = self.add_weight(
+                name="key_value_kernel",
+                shape=(value_width, 2, heads, hd),
+                initializer=self.kernel_initializer,
+            )
+            if self.use_bias:
+                self.query_bias = self.add_weight(
+                    name="query_bias", shape=(heads, hd), initializer="zeros"
+                )
+                self.key_value_bias = self.add_weight(
+                    name="key_value_bias", shape=(2, heads, hd), initializer="zeros"
+                )
+        else:
+            self.qkv_kernel = self.add_weight(
+                name="qkv_kernel", shape=(width, 3, heads, hd), initializer=self.kernel_initializer
+            )
+            if self.use_bias:
+                self.qkv_bias = self.add_weight(
+                    name="qkv_bias", shape=(3, heads, hd), initializer="zeros"
+                )
+        self.output_kernel = self.add_weight(
+            name="output_kernel", shape=(heads, hd, width), initializer=self.kernel_initializer
+        )
+        if self.use_bias:
+            self.output_bias = self.add_weight(
+                name="output_bias", shape=(width,), initializer="zeros"
+            )
+        self.built = True
+
+    def _w(self, variable):
+        return ops.cast(variable, self.compute_dtype)
+
+    def _project_qkv(self, query, value):
+        if self.cross_attention:
+            q = ops.einsum("btd,dnh->btnh", query, self._w(self.query_kernel))
+            kv = ops.einsum("bsd,dknh->bsknh", value, self._w(self.key_value_kernel))
+            if self.use_bias:
+                q = q + self._w(self.query_bias)
+                kv = kv + self._w(self.key_value_bias)
+            k, v = kv[:, :, 0], kv[:, :, 1]
+        else:
+            qkv = ops.einsum("btd,dknh->btknh", query, self._w(self.qkv_kernel))
+            if self.use_bias:
+                qkv = qkv + self._w(self.qkv_bias)
+            q, k, v = qkv[:, :, 0], qkv[:, :, 1], qkv[:, :, 2]
+        return q, k, v
+
+    def call(self, query, value=None, attention_mask=None, is_causal=False, training=None):
+        if self.cross_attention and value is None:
+            raise InputValidationError(
+                "MultiHeadDotProductAttention: cross_attention=True needs a `value` input."
+            )
+        if not self.cross_attention and value is not None:
+            raise InputValidationError(
+                "MultiHeadDotProductAttention: `value` was given but cross_attention=False."
+            )
+        query = ops.cast(query, self.compute_dtype)
+        if value is not None:
+            value = ops.cast(value, self.compute_dtype)
+        q, k, v = self._project_qkv(query, value)
+        mask = None
+        if attention_mask is not None:
+            mask = ops.cast(attention_mask, "bool")
+            if len(mask.shape) == 2:
+                # Key padding mask. A row with no valid key would give NaN: attend everywhere.
+                has_key = ops.any(mask, axis=-1, keepdims=True)
+                mask = ops.logical_or(mask, ops.logical_not(has_key))
+                mask = mask[:, None, None, :]
+            elif len(mask.shape) == 3:
+                has_key = ops.any(mask, axis=-1, keepdims=True)
+                mask = ops.logical_or(mask, ops.logical_not(has_key))
+                mask = mask[:, None, :, :]
+            else:
+                raise InputValidationError(
+                    "MultiHeadDotProductAttention.attention_mask: expected rank 2 (batch, keys) "
+                    f"or 3 (batch, queries, keys), received shape {tuple(mask.shape)}."
+                )
+        out = ops.dot_product_attention(
+            q,
+            k,
+            v,
+            mask=mask,
+            is_causal=is_causal,
+            flash_attention=self.flash_attention,
+        )
+        out = ops.einsum("btnh,nhd->btd", out, self._w(self.output_kernel))
+        if self.use_bias:
+            out = out + self._w(self.output_bias)
+        return self.dropout_layer(out, training=training)
+
+    def compute_output_shape(self, query_shape, value_shape=None):
+        return tuple(query_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "num_heads": self.num_heads,
+                "head_dim": self.head_dim,
+                "cross_attention": self.cross_attention,
+                "use_bias": self.use_bias,
+                "dropout": self.dropout,
+                "flash_attention": self.flash_attention,
+                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+            }
+        )
+        return config

@@ -1,0 +1,206 @@
+"""`SensorEncoder`: the ViT sensor tower of SensorLM."""
+
+import keras
+
+from sensorlm_keras.errors import InputValidationError
+from sensorlm_keras.layers.l2_normalization import L2Normalization
+from sensorlm_keras.layers.map_head import MAPHead
+from sensorlm_keras.layers.patch_embedding import PatchEmbedding
+from sensorlm_keras.layers.position_embedding import PositionEmbedding
+from sensorlm_keras.layers.transformer_block import TransformerBlock
+
+
+@keras.saving.register_keras_serializable(package="sensorlm_keras")
+class SensorEncoder(keras.Model):
+    """Sensor ViT: patches -> position embedding -> blocks -> LN -> MAP head -> (projection) -> L2.
+
+    The input day ``(batch, sequence_length, num_channels)`` is cut into ``patch_size`` patches
+    (1440 x 34 with (10, 2) gives 144 x 17 = 2448 tokens), encoded by pre-LN transformer blocks,
+    pooled by multihead attention pooling with one learned probe, optionally projected to
+    ``embed_dim`` and L2-normalised in float32. The model is built at construction.
+
+    Args:
+        sequence_length: int, minutes per example.
+        num_channels: int, channels per minute.
+        patch_size: ``(time, channels)`` patch size.
+        hidden_dim: int, token width.
+        num_layers: int, number of transformer blocks.
+        num_heads: int, attention heads.
+        mlp_dim: int, MLP hidden width.
+        embed_dim: int or None; when given, a Dense projection to this width follows pooling.
+        dropout: float, dropout rate.
+        layer_norm_epsilon: float, LayerNorm epsilon.
+        flash_attention: None (backend decides), True or False.
+        normalize: bool, L2-normalise the output (default True).
+        **kwargs: standard model arguments (``name``, ``dtype``).
+
+    Call arguments:
+        inputs: float tensor ``(batch, sequence_length, num_channels)`` of z-scores.
+        training: bool.
+
+    Example:
+
+    ```python
+    import numpy as np
+    from sensorlm_keras.models import SensorEncoder
+
+    encoder = SensorEncoder(sequence_length=120, num_channels=8, hidden_dim=32, num_layers=1,
+                            num_heads=2, mlp_dim=64)
+    z = encoder(np.zeros((2, 120, 8), "float32"))   # (2, 32), unit rows
+    ```
+    """
+
+    def __init__(
+        self,
+        sequence_length=1440,
+        num_channels=34,
+        patch_size=(10, 2),
+        hidden_dim=768,
+        num_layers=12,
+        num_heads=12,
+        mlp_dim=3072,
+        embed_dim=None,
+        dropout=0.0,
+        layer_norm_epsilon=1e-6,
+        flash_attention=None,
+        normalize=True,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.sequence_length = int(sequence_length)
+        self.num_channels = int(num_channels)
+        self.patch_size = tuple(int(p) for p in patch_size)
+        self.hidden_dim = int(hidden_dim)
+        self.num_layers = int(num_layers)
+        self.num_heads = int(num_heads)
+        self.mlp_dim = int(mlp_dim)
+        self.embed_dim = None if embed_dim is None else int(embed_dim)
+        self.dropout = float(dropout)
+        self.layer_norm_epsilon = float(layer_norm_epsilon)
+        self.flash_attention = flash_attention
+        self.normalize = bool(normalize)
+
+        policy = self.dtype_policy
+        self.patch_embedding = PatchEmbedding(
+            self.hidden_dim, patch_size=self.patch_size, dtype=policy, name="patch_embedding"
+        )
+        grid = self.patch_embedding.grid_shape(self.sequence_length, self.num_channels)
+        self.num_tokens = grid[0] * grid[1]
+        self.position_embedding = PositionEmbedding(
+            self.num_tokens, dtype=policy, name="position_embedding"
+        )
+        self.blocks = [
+            TransformerBlock(
+                self.num_heads,
+                self.mlp_dim,
+                dropout=self.dropout,
+                layer_norm_epsilon=self.layer_norm_epsilon,
+                flash_attention=flash_attention,
+                dtype=policy,
+                name=f"block_{i}",
+            )
+            for i in range(self.num_layers)
+        ]
+        self.final_norm = keras.layers.LayerNormalization(
+            epsilon=self.layer_norm_epsilon, dtype=policy, name="final_norm"
+        )
+        self.map_head = MAPHead(
+            self.num_heads,
+            self.mlp_dim,
+            layer_norm_epsilon=self.layer_norm_epsilon,
+            flash_attention=flash_attention,
+            dtype=policy,
+            name="map_head",
+        )
+        self.projection = (
+            keras.layers.Dense(self.embed_dim, dtype=policy, name="projection")
+            if self.embed_dim is not None
+            else None
+        )
+        self.l2_normalization = L2Normalization(name="l2_normalization")
+        self.build((None, self.sequence_length, self.num_channels))
+
+    @property
+    def output_dim(self):
+        return self.embed_dim if self.embed_dim is not None else self.hidden_dim
+
+    def check_input_shape(self, shape):
+        """Raise `InputValidationError` if ``shape`` is not ``(batch, T, C)`` of this model."""
+        shape = tuple(shape)
+        if len(shape) != 3:
+            raise InputValidationError(
+                f"sensor: expected rank 3 (batch, {self.sequence_length}, {self.num_channels}), "
+                f"received shape {shape}."
+            )
+        if shape[1] is not None and shape[1] != self.sequence_length:
+            raise InputValidationError(
+                f"sensor: expected sequence length {self.sequence_length} (axis 1), received "
+                f"{shape[1]} in shape {shape}."
+            )
+        if shape[2] is not None and shape[2] != self.num_channels:
+            raise InputValidationError(
+                f"sensor: expected {self.num_channels} channels (axis 2), received {shape[2]} in "
+                f"shape {shape}."
+            )
+
+    def build(self, input_shape):
+        self.check_input_shape(input_shape)
+        self.patch_embedding.build(input_shape)
+        token_shape = (input_shape[0], self.num_tokens, self.hidden_dim)
+        self.position_embedding.build(token_shape)
+        for block in self.blocks:
+            block.build(token_shape)
+        self.final_norm.build(token_shape)
+        self.map_head.build(token_shape)
+        pooled = (input_shape[0], self.hidden_dim)
+        if self.projection is not None:
+            self.projection.build(pooled)
+        self.l2_normalization.build((input_shape[0], self.output_dim))
+        self.built = True
+
+    def encode_tokens(self, inputs, training=None):
+        """Token sequence after the final LayerNorm, ``(batch, num_tokens, hidden_dim)``."""
+        self.check_input_shape(inputs.shape)
+        x = self.patch_embedding(inputs)
+        x = self.position_embedding(x)
+        for block in self.blocks:
+            x = block(x, training=training)
+        return self.final_norm(x)
+
+    def call(self, inputs, training=None):
+        x = self.encode_tokens(inputs, training=training)
+        x = self.map_head(x, training=training)
+        if self.projection is not None:
+            x = self.projection(x)
+        if self.normalize:
+            return self.l2_normalization(x)
+        return keras.ops.cast(x, "float32")
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.output_dim)
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "dtype": keras.dtype_policies.serialize(self.dtype_policy),
+            "sequence_length": self.sequence_length,
+            "num_channels": self.num_channels,
+            "patch_size": list(self.patch_size),
+            "hidden_dim": self.hidden_dim,
+            "num_layers": self.num_layers,
+            "num_heads": self.num_heads,
+            "mlp_dim": self.mlp_dim,
+            "embed_dim": self.embed_dim,
+            "dropout": self.dropout,
+            "layer_norm_epsilon": self.layer_norm_epsilon,
+            "flash_attention": self.flash_attention,
+            "normalize": self.normalize,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if isinstance(config.get("dtype"), dict):
+            config["dtype"] = keras.dtype_policies.deserialize(config["dtype"])
+        return cls(**config)

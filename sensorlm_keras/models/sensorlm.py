@@ -1,0 +1,391 @@
+"""`SensorLM`: the two-tower sensor-language model trained with the sigmoid (SigLIP) loss."""
+
+import math
+
+import keras
+import numpy as np
+from keras import ops
+
+from sensorlm_keras.errors import ConfigError, InputValidationError
+from sensorlm_keras.losses import contrastive_ops
+from sensorlm_keras.models.sensor_encoder import SensorEncoder
+from sensorlm_keras.models.sensorlm_config import PRESETS, SensorLMConfig
+from sensorlm_keras.models.text_encoder import TextEncoder
+from sensorlm_keras.trainers import train_step_mixin
+from sensorlm_keras.utils import validation
+
+_TrainStep = train_step_mixin()
+
+
+@keras.saving.register_keras_serializable(package="sensorlm_keras")
+class SensorLM(_TrainStep, keras.Model):
+    """Two-tower SensorLM: a sensor ViT and a text transformer aligned by a contrastive loss.
+
+    ``model(inputs)`` returns ``{"sensor_embeddings": (B, D), "text_embeddings": (B, D)}``, both
+    L2-normalised float32. Training with ``model.fit`` computes the loss in `compute_loss` from
+    those embeddings (one forward pass per step): the sigmoid loss
+    ``-sum log sigmoid(y_ij (exp(t') s_i . t_j + b))`` normalised by B (``"paper"``) or by B^2
+    (``"pairs"``), or the softmax CLIP loss. ``t'`` and ``b`` are learnable scalars (float32).
+
+    Logged metrics: ``loss``, ``temperature`` (exp t'), ``bias``, ``positive_logit`` and
+    ``negative_logit`` (mean logits of matching / non-matching pairs),
+    ``sensor_to_text_top1`` and ``text_to_sensor_top1`` (in-batch retrieval accuracy) and
+    ``grad_norm`` (global gradient norm of the step, training only).
+
+    Args:
+        sensor_encoder: a `SensorEncoder`.
+        text_encoder: a `TextEncoder` with the same output width.
+        loss_type: ``"sigmoid"`` (default) or ``"softmax"``.
+        loss_normalization: ``"paper"`` (default) or ``"pairs"``.
+        logit_scale_init: initial ``t'`` (default ``log(10)``).
+        logit_bias_init: initial ``b`` (default ``-10``).
+        **kwargs: standard model arguments.
+
+    Call arguments:
+        inputs: dict with ``"sensor"`` float ``(B, T, C)``, ``"token_ids"`` int ``(B, L)``,
+            optional ``"padding_mask"`` bool/int ``(B, L)`` (True/1 = real token; absent means
+            every token is real) and optional ``"sensor_mask"`` ``(B, T, C)`` of missing values
+            (accepted and ignored by the model for now).
+        training: bool.
+
+    Example:
+
+    ```python
+    import numpy as np
+    from sensorlm_keras import SensorLM
+
+    model = SensorLM.from_preset("sensorlm_tiny", sequence_length=120, num_channels=8,
+                                 vocabulary_size=100, max_text_length=16)
+    batch = {
+        "sensor": np.random.randn(8, 120, 8).astype("float32"),
+        "token_ids": np.random.randint(3, 100, size=(8, 16)),
+        "padding_mask": np.ones((8, 16), bool),
+    }
+    model.compile(optimizer="adam")
+    model.fit(batch, batch_size=8, epochs=1)
+    sensor_z = model.encode_sensor(batch["sensor"])
+    text_z = model.encode_text(batch["token_ids"], batch["padding_mask"])
+    probabilities = model.similarity(sensor_z, text_z, probabilities=True)
+    ```
+    """
+
+    def __init__(
+        self,
+        sensor_encoder,
+        text_encoder,
+        loss_type="sigmoid",
+        loss_normalization="paper",
+        logit_scale_init=math.log(10.0),
+        logit_bias_init=-10.0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if not isinstance(sensor_encoder, SensorEncoder):
+            raise ConfigError(
+                f"SensorLM.sensor_encoder: expected a SensorEncoder, received "
+                f"{type(sensor_encoder).__name__}."
+            )
+        if not isinstance(text_encoder, TextEncoder):
+            raise ConfigError(
+                f"SensorLM.text_encoder: expected a TextEncoder, received "
+                f"{type(text_encoder).__name__}."
+            )
+        if sensor_encoder.output_dim != text_encoder.embed_dim:
+            raise ConfigError(
+                "SensorLM: the towers' output widths differ: sensor encoder gives "
+                f"{sensor_encoder.output_dim}, text encoder gives {text_encoder.embed_dim}."
+            )
+        if loss_type not in ("sigmoid", "softmax"):
+            raise ConfigError(
+                f"SensorLM.loss_type: expected 'sigmoid' or 'softmax', received {loss_type!r}."
+            )
+        contrastive_ops.check_normalization(loss_normalization)
+        self.sensor_encoder = sensor_encoder
+        self.text_encoder = text_encoder
+        self.loss_type = loss_type
+        self.loss_normalization = loss_normalization
+        self.logit_scale_init = float(logit_scale_init)
+        self.logit_bias_init = float(logit_bias_init)
+        self.logit_scale = self.add_weight(
+            name="logit_scale",
+            shape=(),
+            initializer=keras.initializers.Constant(self.logit_scale_init),
+            dtype="float32",
+        )
+        self.logit_bias = self.add_weight(
+            name="logit_bias",
+            shape=(),
+            initializer=keras.initializers.Constant(self.logit_bias_init),
+            dtype="float32",
+            trainable=loss_type == "sigmoid",
+        )
+        self.temperature_tracker = keras.metrics.Mean(name="temperature")
+        self.bias_tracker = keras.metrics.Mean(name="bias")
+        self.positive_logit_tracker = keras.metrics.Mean(name="positive_logit")
+        self.negative_logit_tracker = keras.metrics.Mean(name="negative_logit")
+        self.sensor_to_text_tracker = keras.metrics.Mean(name="sensor_to_text_top1")
+        self.text_to_sensor_tracker = keras.metrics.Mean(name="text_to_sensor_top1")
+        self.built = True
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_sensorlm_config(cls, config, dtype=None, name=None):
+        """Build fresh weights for a `SensorLMConfig`."""
+        if not isinstance(config, SensorLMConfig):
+            raise ConfigError(
+                f"SensorLM.from_sensorlm_config: expected a SensorLMConfig, received "
+                f"{type(config).__name__}."
+            )
+        sensor = SensorEncoder(
+            sequence_length=config.sequence_length,
+            num_channels=config.num_channels,
+            patch_size=config.patch_size,
+            hidden_dim=config.sensor_hidden_dim,
+            num_layers=config.sensor_num_layers,
+            num_heads=config.sensor_num_heads,
+            mlp_dim=config.sensor_mlp_dim,
+            embed_dim=config.embed_dim if config.uses_sensor_projection else None,
+            dropout=config.dropout,
+            layer_norm_epsilon=config.layer_norm_epsilon,
+            flash_attention=config.flash_attention,
+            dtype=dtype,
+            name="sensor_encoder",
+        )
+        text = TextEncoder(
+            vocabulary_size=config.vocabulary_size,
+            max_sequence_length=config.max_text_length,
+            hidden_dim=config.text_hidden_dim,
+            num_layers=config.text_num_layers,
+            num_heads=config.text_num_heads,
+            mlp_dim=config.text_mlp_dim,
+            embed_dim=config.embed_dim,
+            pooling=config.text_pooling,
+            dropout=config.dropout,
+            layer_norm_epsilon=config.layer_norm_epsilon,
+            flash_attention=config.flash_attention,
+            dtype=dtype,
+            name="text_encoder",
+        )
+        return cls(
+            sensor,
+            text,
+            loss_type=config.loss,
+            loss_normalization=config.loss_normalization,
+            logit_scale_init=config.logit_scale_init,
+            logit_bias_init=config.logit_bias_init,
+            dtype=dtype,
+            name=name or "sensorlm",
+        )
+
+    @classmethod
+    def from_preset(cls, preset, dtype=None, **overrides):
+        """A fresh model of a named preset (``SensorLM.presets`` lists them), with optional
+        `SensorLMConfig` field overrides. Presets carry no downloaded weights."""
+        return cls.from_sensorlm_config(
+            SensorLMConfig.from_preset(preset, **overrides), dtype=dtype
+        )
+
+    presets = {name: spec["description"] for name, spec in PRESETS.items()}
+
+    @property
+    def config(self):
+        """The `SensorLMConfig` equivalent to this model's architecture."""
+        s, t = self.sensor_encoder, self.text_encoder
+        return SensorLMConfig(
+            sequence_length=s.sequence_length,
+            num_channels=s.num_channels,
+            patch_size=s.patch_size,
+            sensor_hidden_dim=s.hidden_dim,
+            sensor_num_layers=s.num_layers,
+            sensor_num_heads=s.num_heads,
+            sensor_mlp_dim=s.mlp_dim,
+            vocabulary_size=t.vocabulary_size,
+            max_text_length=t.max_sequence_length,
+            text_hidden_dim=t.hidden_dim,
+            text_num_layers=t.num_layers,
+            text_num_heads=t.num_heads,
+            text_mlp_dim=t.mlp_dim,
+            text_pooling=t.pooling,
+            embed_dim=t.embed_dim,
+            sensor_projection=s.embed_dim is not None,
+            dropout=s.dropout,
+            layer_norm_epsilon=s.layer_norm_epsilon,
+            flash_attention=s.flash_attention,
+            loss=self.loss_type,
+            loss_normalization=self.loss_normalization,
+            logit_scale_init=self.logit_scale_init,
+            logit_bias_init=self.logit_bias_init,
+        )
+
+    # ------------------------------------------------------------------ forward
+    def call(self, inputs, training=None):
+        if not isinstance(inputs, dict):
+            raise InputValidationError(
+                "SensorLM inputs: expected a dict with 'sensor', 'token_ids' and optionally "
+                f"'padding_mask', 'sensor_mask'; received {type(inputs).__name__}."
+            )
+        for key in ("sensor", "token_ids"):
+            if key not in inputs:
+                raise InputValidationError(f"SensorLM inputs: missing required key {key!r}.")
+        sensor, token_ids = inputs["sensor"], inputs["token_ids"]
+        b_sensor, b_text = sensor.shape[0], token_ids.shape[0]
+        if b_sensor is not None and b_text is not None and b_sensor != b_text:
+            raise InputValidationError(
+                f"SensorLM inputs: batch sizes differ between towers: sensor has {b_sensor} "
+                f"examples, token_ids has {b_text}."
+            )
+        padding_mask = inputs.get("padding_mask")
+        sensor_embeddings = self.sensor_encoder(sensor, training=training)
+        text_embeddings = self.text_encoder(token_ids, padding_mask=padding_mask, training=training)
+        return {"sensor_embeddings": sensor_embeddings, "text_embeddings": text_embeddings}
+
+    # ------------------------------------------------------------------ loss
+    def _gather_for_loss(self, sensor_embeddings, text_embeddings):
+        """Hook for data parallelism: returns ``(sensor_rows, text_columns, positive_offset,
+        loss_scale)``. On one device (and under JAX's global arrays) it is the identity."""
+        return sensor_embeddings, text_embeddings, 0, 1.0
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """Contrastive loss from the embeddings of the forward pass (``y`` is not used)."""
+        s = ops.cast(y_pred["sensor_embeddings"], "float32")
+        t = ops.cast(y_pred["text_embeddings"], "float32")
+        s_rows, t_cols, offset, loss_scale = self._gather_for_loss(s, t)
+        rows, cols = ops.shape(s_rows)[0], ops.shape(t_cols)[0]
+        if self.loss_type == "sigmoid":
+            logits = contrastive_ops.contrastive_logits(
+                s_rows, t_cols, self.logit_scale, self.logit_bias
+            )
+            labels = contrastive_ops.positive_labels(rows, cols, offset)
+            loss = contrastive_ops.normalize_sigmoid_loss(
+                contrastive_ops.sigmoid_loss_sum(logits, labels),
+                rows,
+                cols,
+                self.loss_normalization,
+            )
+        else:
+            logits = contrastive_ops.contrastive_logits(s_rows, t_cols, self.logit_scale)
+            labels = contrastive_ops.positive_labels(rows, cols, offset)
+            loss = contrastive_ops.softmax_loss(s_rows, t_cols, self.logit_scale)
+        loss = loss * loss_scale
+        self._update_logit_statistics(ops.stop_gradient(logits), labels, offset)
+        if self.losses:
+            loss = loss + ops.cast(ops.sum(ops.stack(self.losses)), "float32")
+        return loss
+
+    def _update_logit_statistics(self, logits, labels, offset):
+        is_pos = ops.cast(ops.greater(labels, 0.0), "float32")
+        is_neg = 1.0 - is_pos
+        pos_mean = ops.sum(logits * is_pos) / ops.maximum(ops.sum(is_pos), 1.0)
+        neg_mean = ops.sum(logits * is_neg) / ops.maximum(ops.sum(is_neg), 1.0)
+        rows = ops.shape(logits)[0]
+        targets = ops.arange(rows) + offset
+        s2t = ops.mean(ops.cast(ops.equal(ops.argmax(logits, axis=1), targets), "float32"))
+        local = ops.slice(logits, (0, offset), (rows, rows)) if offset != 0 else logits[:, :rows]
+        t2s = ops.mean(
+            ops.cast(ops.equal(ops.argmax(local, axis=0), ops.arange(rows)), "float32")
+        )
+        self.temperature_tracker.update_state(ops.exp(self.logit_scale))
+        self.bias_tracker.update_state(self.logit_bias)
+        self.positive_logit_tracker.update_state(pos_mean)
+        self.negative_logit_tracker.update_state(neg_mean)
+        self.sensor_to_text_tracker.update_state(s2t)
+        self.text_to_sensor_tracker.update_state(t2s)
+
+    # ------------------------------------------------------------------ validated entry points
+    def _validate(self, x, require_text=True):
+        if isinstance(x, dict) and all(validation.is_concrete(v) for v in x.values()):
+            return validation.check_model_inputs(x, self.config, require_text=require_text)
+        return x
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        x = self._validate(x)
+        validation_data = kwargs.get("validation_data")
+        if isinstance(validation_data, dict):
+            kwargs["validation_data"] = (self._validate(validation_data),)
+        return super().fit(x, y, *args, **kwargs)
+
+    def evaluate(self, x=None, y=None, *args, **kwargs):
+        return super().evaluate(self._validate(x), y, *args, **kwargs)
+
+    def predict(self, x, *args, **kwargs):
+        return super().predict(self._validate(x), *args, **kwargs)
+
+    def encode_sensor(self, sensor, batch_size=64):
+        """L2-normalised sensor embeddings ``(N, D)`` as a float32 NumPy array."""
+        s = self.sensor_encoder
+        array = validation.check_sensor(sensor, s.sequence_length, s.num_channels)
+        return self._batched(lambda a: s(a, training=False), [array], batch_size)
+
+    def encode_text(self, token_ids, padding_mask=None, batch_size=64):
+        """L2-normalised text embeddings ``(N, D)`` as a float32 NumPy array."""
+        t = self.text_encoder
+        ids = validation.check_token_ids(token_ids, t.vocabulary_size, t.max_sequence_length)
+        if padding_mask is None:
+            return self._batched(lambda i: t(i, training=False), [ids], batch_size)
+        mask = validation.check_padding_mask(padding_mask, ids.shape)
+        return self._batched(lambda i, m: t(i, padding_mask=m, training=False), [ids, mask], batch_size)
+
+    @staticmethod
+    def _batched(fn, arrays, batch_size):
+        if int(batch_size) < 1:
+            raise InputValidationError(f"batch_size: expected >= 1, received {batch_size!r}.")
+        n = arrays[0].shape[0]
+        outputs = [
+            np.asarray(ops.convert_to_numpy(fn(*(a[i : i + batch_size] for a in arrays))))
+            for i in range(0, n, int(batch_size))
+        ]
+        if not outputs:
+            return np.zeros((0, 0), np.float32)
+        return np.concatenate(outputs, axis=0).astype(np.float32)
+
+    def similarity(self, sensor_embeddings, text_embeddings, probabilities=False):
+        """Logits ``exp(t') S T^T + b`` (N_sensor, N_text), or sigmoid probabilities.
+
+        For a softmax (CLIP) model, ``probabilities=True`` returns the softmax over texts.
+        """
+        s = validation.to_numpy(sensor_embeddings)
+        t = validation.to_numpy(text_embeddings)
+        for name, a in (("sensor_embeddings", s), ("text_embeddings", t)):
+            if a is None or a.ndim != 2:
+                raise InputValidationError(
+                    f"{name}: expected a 2-D array (N, D), received "
+                    f"{None if a is None else a.shape}."
+                )
+        if s.shape[1] != t.shape[1]:
+            raise InputValidationError(
+                f"similarity: embedding widths differ: sensor {s.shape[1]}, text {t.shape[1]}."
+            )
+        bias = self.logit_bias if self.loss_type == "sigmoid" else None
+        logits = contrastive_ops.contrastive_logits(s, t, self.logit_scale, bias)
+        if probabilities:
+            logits = (
+                ops.sigmoid(logits) if self.loss_type == "sigmoid" else ops.softmax(logits, axis=-1)
+            )
+        return np.asarray(ops.convert_to_numpy(logits))
+
+    @property
+    def temperature(self):
+        return float(np.exp(ops.convert_to_numpy(self.logit_scale)))
+
+    # ------------------------------------------------------------------ serialisation
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "dtype": keras.dtype_policies.serialize(self.dtype_policy),
+            "sensor_encoder": keras.layers.serialize(self.sensor_encoder),
+            "text_encoder": keras.layers.serialize(self.text_encoder),
+            "loss_type": self.loss_type,
+            "loss_normalization": self.loss_normalization,
+            "logit_scale_init": self.logit_scale_init,
+            "logit_bias_init": self.logit_bias_init,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["sensor_encoder"] = keras.layers.deserialize(config["sensor_encoder"])
+        config["text_encoder"] = keras.layers.deserialize(config["text_encoder"])
+        if isinstance(config.get("dtype"), dict):
+            config["dtype"] = keras.dtype_policies.deserialize(config["dtype"])
+        return cls(**config)

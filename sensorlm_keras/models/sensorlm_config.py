@@ -1,0 +1,229 @@
+"""`SensorLMConfig`: every hyper-parameter of a SensorLM model, and the named presets."""
+
+import dataclasses
+import math
+
+from sensorlm_keras.errors import ConfigError
+
+_INT_FIELDS = (
+    "sequence_length",
+    "num_channels",
+    "sensor_hidden_dim",
+    "sensor_num_layers",
+    "sensor_num_heads",
+    "sensor_mlp_dim",
+    "vocabulary_size",
+    "max_text_length",
+    "text_hidden_dim",
+    "text_num_layers",
+    "text_num_heads",
+    "text_mlp_dim",
+    "embed_dim",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class SensorLMConfig:
+    """Hyper-parameters of a two-tower SensorLM (defaults: the seed's ViT-B/10/2 on 1440 x 34).
+
+    Args:
+        sequence_length: minutes per example (time axis), default 1440.
+        num_channels: channels per minute, default 34.
+        patch_size: ``(time, channels)`` patch, default ``(10, 2)``.
+        sensor_hidden_dim, sensor_num_layers, sensor_num_heads, sensor_mlp_dim: sensor ViT size.
+        vocabulary_size: text vocabulary size (the tokenizer's).
+        max_text_length: number of learned text positions (longest token sequence).
+        text_hidden_dim, text_num_layers, text_num_heads, text_mlp_dim: text tower size.
+        text_pooling: ``"mean"`` (masked mean, seed default) or ``"last"`` (last real token,
+            the paper's EOS pooling).
+        embed_dim: width of the shared embedding space.
+        sensor_projection: None (project the sensor tower only when its width differs from
+            ``embed_dim``), True or False.
+        dropout: dropout rate in both towers.
+        layer_norm_epsilon: LayerNorm epsilon (1e-6).
+        flash_attention: None lets each backend decide; never force True on CPU.
+        loss: ``"sigmoid"`` (SigLIP, default) or ``"softmax"`` (CLIP).
+        loss_normalization: ``"paper"`` (sum over pairs / B, default) or ``"pairs"`` (mean over
+            B^2, the seed's formula).
+        logit_scale_init: initial ``t'``; the temperature is ``exp(t')`` (default log 10).
+        logit_bias_init: initial ``b`` (default -10).
+
+    Example:
+
+    ```python
+    from sensorlm_keras import SensorLMConfig
+
+    config = SensorLMConfig.from_preset("sensorlm_tiny", sequence_length=120, num_channels=8)
+    ```
+    """
+
+    sequence_length: int = 1440
+    num_channels: int = 34
+    patch_size: tuple = (10, 2)
+    sensor_hidden_dim: int = 768
+    sensor_num_layers: int = 12
+    sensor_num_heads: int = 12
+    sensor_mlp_dim: int = 3072
+    vocabulary_size: int = 32000
+    max_text_length: int = 1024
+    text_hidden_dim: int = 768
+    text_num_layers: int = 12
+    text_num_heads: int = 12
+    text_mlp_dim: int = 3072
+    text_pooling: str = "mean"
+    embed_dim: int = 768
+    sensor_projection: object = None
+    dropout: float = 0.0
+    layer_norm_epsilon: float = 1e-6
+    flash_attention: object = None
+    loss: str = "sigmoid"
+    loss_normalization: str = "paper"
+    logit_scale_init: float = math.log(10.0)
+    logit_bias_init: float = -10.0
+
+    def __post_init__(self):
+        for name in _INT_FIELDS:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(
+                    f"SensorLMConfig.{name}: expected a positive int, received {value!r}."
+                )
+        patch = tuple(self.patch_size) if isinstance(self.patch_size, (list, tuple)) else None
+        if patch is None or len(patch) != 2 or any(
+            isinstance(p, bool) or not isinstance(p, int) or p < 1 for p in patch
+        ):
+            raise ConfigError(
+                "SensorLMConfig.patch_size: expected two positive ints (time, channels), "
+                f"received {self.patch_size!r}."
+            )
+        object.__setattr__(self, "patch_size", patch)
+        if self.sequence_length % patch[0]:
+            raise ConfigError(
+                f"SensorLMConfig: sequence_length {self.sequence_length} is not divisible by "
+                f"patch_size[0] = {patch[0]}."
+            )
+        if self.num_channels % patch[1]:
+            raise ConfigError(
+                f"SensorLMConfig: num_channels {self.num_channels} is not divisible by "
+                f"patch_size[1] = {patch[1]}."
+            )
+        for width, heads, tower in (
+            (self.sensor_hidden_dim, self.sensor_num_heads, "sensor"),
+            (self.text_hidden_dim, self.text_num_heads, "text"),
+        ):
+            if width % heads:
+                raise ConfigError(
+                    f"SensorLMConfig.{tower}_hidden_dim ({width}) must be divisible by "
+                    f"{tower}_num_heads ({heads})."
+                )
+        if self.text_pooling not in ("mean", "last"):
+            raise ConfigError(
+                f"SensorLMConfig.text_pooling: expected 'mean' or 'last', received "
+                f"{self.text_pooling!r}."
+            )
+        if self.loss not in ("sigmoid", "softmax"):
+            raise ConfigError(
+                f"SensorLMConfig.loss: expected 'sigmoid' or 'softmax', received {self.loss!r}."
+            )
+        if self.loss_normalization not in ("paper", "pairs"):
+            raise ConfigError(
+                "SensorLMConfig.loss_normalization: expected 'paper' or 'pairs', received "
+                f"{self.loss_normalization!r}."
+            )
+        if self.sensor_projection not in (None, True, False):
+            raise ConfigError(
+                "SensorLMConfig.sensor_projection: expected None, True or False, received "
+                f"{self.sensor_projection!r}."
+            )
+        if not 0.0 <= float(self.dropout) < 1.0:
+            raise ConfigError(f"SensorLMConfig.dropout: expected [0, 1), received {self.dropout!r}.")
+        for name in ("logit_scale_init", "logit_bias_init", "layer_norm_epsilon"):
+            if not math.isfinite(float(getattr(self, name))):
+                raise ConfigError(f"SensorLMConfig.{name}: expected a finite float.")
+
+    # ------------------------------------------------------------------ derived values
+    @property
+    def num_sensor_tokens(self):
+        return (self.sequence_length // self.patch_size[0]) * (
+            self.num_channels // self.patch_size[1]
+        )
+
+    @property
+    def uses_sensor_projection(self):
+        if self.sensor_projection is None:
+            return self.sensor_hidden_dim != self.embed_dim
+        return bool(self.sensor_projection)
+
+    # ------------------------------------------------------------------ (de)serialisation
+    def to_dict(self):
+        d = dataclasses.asdict(self)
+        d["patch_size"] = list(self.patch_size)
+        return d
+
+    @classmethod
+    def from_dict(cls, d):
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ConfigError(
+                f"SensorLMConfig: unknown fields {unknown}; known fields are {sorted(known)}."
+            )
+        return cls(**d)
+
+    def replace(self, **overrides):
+        return SensorLMConfig.from_dict({**self.to_dict(), **overrides})
+
+    @classmethod
+    def from_preset(cls, name, **overrides):
+        """The named preset's config with optional field overrides."""
+        if name not in PRESETS:
+            raise ConfigError(
+                f"SensorLMConfig.from_preset: unknown preset {name!r}; available presets are "
+                f"{sorted(PRESETS)}."
+            )
+        return cls.from_dict({**PRESETS[name]["config"], **overrides})
+
+
+def _tower(width, layers, heads, prefix):
+    return {
+        f"{prefix}_hidden_dim": width,
+        f"{prefix}_num_layers": layers,
+        f"{prefix}_num_heads": heads,
+        f"{prefix}_mlp_dim": 4 * width,
+    }
+
+
+PRESETS = {
+    "sensorlm_tiny": {
+        "description": "CPU-test sized two-tower model (width 64, 2 layers each, vocab 4096).",
+        "config": {
+            **_tower(64, 2, 2, "sensor"),
+            **_tower(64, 2, 2, "text"),
+            "vocabulary_size": 4096,
+            "max_text_length": 256,
+            "embed_dim": 64,
+        },
+    },
+    "sensorlm_small": {
+        "description": "ViT-S/10/2 sensor tower (384 wide, 12 layers) and a 384-wide text tower.",
+        "config": {
+            **_tower(384, 12, 6, "sensor"),
+            **_tower(384, 12, 6, "text"),
+            "embed_dim": 384,
+        },
+    },
+    "sensorlm_base": {
+        "description": "The seed: ViT-B/10/2 on 1440x34 (2448 tokens), 12-layer 768-wide text "
+        "tower, vocab 32,000, masked-mean text pooling.",
+        "config": {},
+    },
+    "sensorlm_base_paper": {
+        "description": "The paper's configuration: ViT-B/10/2 on 1440x26 (1872 tokens), "
+        "last-token (EOS) text pooling.",
+        "config": {"num_channels": 26, "text_pooling": "last"},
+    },
+    "sensorlm_large": {
+        "description": "ViT-L/10/2 sensor tower (1024 wide, 24 layers, 16 heads), B text tower.",
+        "config": {**_tower(1024, 24, 16, "sensor"), "embed_dim": 768},
+    },
+}

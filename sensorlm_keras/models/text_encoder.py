@@ -1,0 +1,195 @@
+"""`TextEncoder`: the text transformer tower of SensorLM."""
+
+import math
+
+import keras
+
+from sensorlm_keras.errors import InputValidationError
+from sensorlm_keras.layers.l2_normalization import L2Normalization
+from sensorlm_keras.layers.last_token_pooling import LastTokenPooling
+from sensorlm_keras.layers.masked_mean_pooling import MaskedMeanPooling
+from sensorlm_keras.layers.position_embedding import PositionEmbedding
+from sensorlm_keras.layers.transformer_block import TransformerBlock
+
+
+@keras.saving.register_keras_serializable(package="sensorlm_keras")
+class TextEncoder(keras.Model):
+    """Text transformer: token + position embedding -> bidirectional blocks -> LN -> pooling ->
+    Dense projection -> L2.
+
+    Args:
+        vocabulary_size: int, number of token ids.
+        max_sequence_length: int, number of learned positions (longest input).
+        hidden_dim: int, token width.
+        num_layers: int, number of transformer blocks.
+        num_heads: int, attention heads.
+        mlp_dim: int, MLP hidden width.
+        embed_dim: int, output width of the projection.
+        pooling: ``"mean"`` (masked mean over real tokens) or ``"last"`` (last real token, i.e.
+            EOS with this project's tokenizer).
+        dropout: float, dropout rate.
+        layer_norm_epsilon: float, LayerNorm epsilon.
+        flash_attention: None (backend decides), True or False.
+        normalize: bool, L2-normalise the output (default True).
+        **kwargs: standard model arguments.
+
+    Call arguments:
+        token_ids: int tensor ``(batch, length)``, ``length <= max_sequence_length``.
+        padding_mask: optional bool/int tensor ``(batch, length)``, True/1 for real tokens.
+        training: bool.
+
+    Example:
+
+    ```python
+    import numpy as np
+    from sensorlm_keras.models import TextEncoder
+
+    encoder = TextEncoder(vocabulary_size=100, max_sequence_length=16, hidden_dim=32,
+                          num_layers=1, num_heads=2, mlp_dim=64, embed_dim=32)
+    ids = np.array([[5, 6, 1, 0]])
+    z = encoder(ids, padding_mask=ids > 0)   # (1, 32)
+    ```
+    """
+
+    def __init__(
+        self,
+        vocabulary_size=32000,
+        max_sequence_length=1024,
+        hidden_dim=768,
+        num_layers=12,
+        num_heads=12,
+        mlp_dim=3072,
+        embed_dim=768,
+        pooling="mean",
+        dropout=0.0,
+        layer_norm_epsilon=1e-6,
+        flash_attention=None,
+        normalize=True,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if pooling not in ("mean", "last"):
+            raise InputValidationError(
+                f"TextEncoder.pooling: expected 'mean' or 'last', received {pooling!r}."
+            )
+        self.vocabulary_size = int(vocabulary_size)
+        self.max_sequence_length = int(max_sequence_length)
+        self.hidden_dim = int(hidden_dim)
+        self.num_layers = int(num_layers)
+        self.num_heads = int(num_heads)
+        self.mlp_dim = int(mlp_dim)
+        self.embed_dim = int(embed_dim)
+        self.pooling = pooling
+        self.dropout = float(dropout)
+        self.layer_norm_epsilon = float(layer_norm_epsilon)
+        self.flash_attention = flash_attention
+        self.normalize = bool(normalize)
+
+        policy = self.dtype_policy
+        self.token_embedding = keras.layers.Embedding(
+            self.vocabulary_size,
+            self.hidden_dim,
+            embeddings_initializer=keras.initializers.RandomNormal(
+                stddev=1.0 / math.sqrt(self.hidden_dim)
+            ),
+            dtype=policy,
+            name="token_embedding",
+        )
+        self.position_embedding = PositionEmbedding(
+            self.max_sequence_length, dtype=policy, name="position_embedding"
+        )
+        self.blocks = [
+            TransformerBlock(
+                self.num_heads,
+                self.mlp_dim,
+                dropout=self.dropout,
+                layer_norm_epsilon=self.layer_norm_epsilon,
+                flash_attention=flash_attention,
+                dtype=policy,
+                name=f"block_{i}",
+            )
+            for i in range(self.num_layers)
+        ]
+        self.final_norm = keras.layers.LayerNormalization(
+            epsilon=self.layer_norm_epsilon, dtype=policy, name="final_norm"
+        )
+        if pooling == "mean":
+            self.pooler = MaskedMeanPooling(dtype=policy, name="pooling")
+        else:
+            self.pooler = LastTokenPooling(dtype=policy, name="pooling")
+        self.projection = keras.layers.Dense(self.embed_dim, dtype=policy, name="projection")
+        self.l2_normalization = L2Normalization(name="l2_normalization")
+        self.build((None, self.max_sequence_length))
+
+    def check_input_shape(self, shape):
+        shape = tuple(shape)
+        if len(shape) != 2:
+            raise InputValidationError(
+                f"token_ids: expected rank 2 (batch, length), received shape {shape}."
+            )
+        if shape[1] is not None and shape[1] > self.max_sequence_length:
+            raise InputValidationError(
+                f"token_ids: sequence length {shape[1]} exceeds max_text_length "
+                f"{self.max_sequence_length} of this model."
+            )
+
+    def build(self, input_shape):
+        self.check_input_shape(input_shape)
+        self.token_embedding.build(input_shape)
+        token_shape = (input_shape[0], input_shape[1], self.hidden_dim)
+        self.position_embedding.build(token_shape)
+        for block in self.blocks:
+            block.build(token_shape)
+        self.final_norm.build(token_shape)
+        self.pooler.build(token_shape)
+        self.projection.build((input_shape[0], self.hidden_dim))
+        self.l2_normalization.build((input_shape[0], self.embed_dim))
+        self.built = True
+
+    def encode_tokens(self, token_ids, padding_mask=None, training=None):
+        """Token sequence after the final LayerNorm, ``(batch, length, hidden_dim)``."""
+        self.check_input_shape(token_ids.shape)
+        x = self.token_embedding(token_ids)
+        x = self.position_embedding(x)
+        for block in self.blocks:
+            x = block(x, padding_mask=padding_mask, training=training)
+        return self.final_norm(x)
+
+    def call(self, token_ids, padding_mask=None, training=None):
+        if padding_mask is not None:
+            padding_mask = keras.ops.cast(padding_mask, "bool")
+        x = self.encode_tokens(token_ids, padding_mask=padding_mask, training=training)
+        x = self.pooler(x, padding_mask=padding_mask)
+        x = self.projection(x)
+        if self.normalize:
+            return self.l2_normalization(x)
+        return keras.ops.cast(x, "float32")
+
+    def compute_output_shape(self, input_shape, padding_mask_shape=None):
+        return (input_shape[0], self.embed_dim)
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "dtype": keras.dtype_policies.serialize(self.dtype_policy),
+            "vocabulary_size": self.vocabulary_size,
+            "max_sequence_length": self.max_sequence_length,
+            "hidden_dim": self.hidden_dim,
+            "num_layers": self.num_layers,
+            "num_heads": self.num_heads,
+            "mlp_dim": self.mlp_dim,
+            "embed_dim": self.embed_dim,
+            "pooling": self.pooling,
+            "dropout": self.dropout,
+            "layer_norm_epsilon": self.layer_norm_epsilon,
+            "flash_attention": self.flash_attention,
+            "normalize": self.normalize,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if isinstance(config.get("dtype"), dict):
+            config["dtype"] = keras.dtype_policies.deserialize(config["dtype"])
+        return cls(**config)

@@ -1,0 +1,33 @@
+"""PyTorch training step of `SensorLM`: Keras' eager step plus the global gradient norm.
+
+Multi-device training is not supported on the PyTorch backend with the pinned Keras version
+(Keras' torch trainer has no distribution support); use TensorFlow or JAX for several devices.
+"""
+
+import torch
+
+import keras
+from sensorlm_keras.trainers.grad_norm import global_norm
+
+
+class TorchTrainStep:
+    def train_step(self, data):
+        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        y_pred = self(x, training=True)
+        self.zero_grad()
+        loss = self._compute_loss(
+            x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True
+        )
+        batch = next(t for t in keras.tree.flatten(x) if t is not None).shape[0]
+        self._loss_tracker.update_state(loss, sample_weight=batch)
+        if self.optimizer is not None:
+            loss = self.optimizer.scale_loss(loss)
+        loss.backward()
+        weights = self.trainable_weights[:]
+        gradients = [v.value.grad for v in weights]
+        with torch.no_grad():
+            grad_norm = global_norm(gradients)
+            self.optimizer.apply(gradients, weights)
+        logs = self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
+        logs["grad_norm"] = grad_norm
+        return logs
