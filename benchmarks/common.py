@@ -1,0 +1,74 @@
+"""Shared helpers of the benchmarks: backend selection, matmul peak, memory, machine info."""
+
+import json
+import os
+import platform
+import resource
+import sys
+import time
+
+
+def select_backend(backend):
+    """Set KERAS_BACKEND before keras is imported (the benchmarks import keras after this)."""
+    if backend:
+        if "keras" in sys.modules and os.environ.get("KERAS_BACKEND") != backend:
+            raise SystemExit(f"keras already imported with another backend than {backend!r}")
+        os.environ["KERAS_BACKEND"] = backend
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def peak_rss_gb():
+    """Peak resident memory of this process so far, in GB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9
+
+
+def machine():
+    return {
+        "machine": platform.machine(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+    }
+
+
+def matmul_peak_flops(n=2048, repeats=10, dtype="float32"):
+    """Dense matmul FLOP/s of the active Keras backend, compiled the way the backend runs
+    training steps (jax.jit, tf.function, eager torch). Best of ``repeats``."""
+    import keras
+    import numpy as np
+
+    backend = keras.backend.backend()
+    a = np.random.default_rng(0).standard_normal((n, n)).astype("float32")
+    if backend == "jax":
+        import jax
+        import jax.numpy as jnp
+
+        x = jnp.asarray(a, dtype=dtype)
+        f = jax.jit(lambda u, v: u @ v)
+        run = lambda: f(x, x).block_until_ready()  # noqa: E731
+    elif backend == "tensorflow":
+        import tensorflow as tf
+
+        x = tf.cast(tf.constant(a), dtype)
+        f = tf.function(lambda u, v: tf.matmul(u, v))
+        run = lambda: f(x, x).numpy()  # noqa: E731
+    elif backend == "torch":
+        import torch
+
+        x = torch.from_numpy(a).to(getattr(torch, dtype))
+        run = lambda: torch.matmul(x, x)  # noqa: E731
+    else:
+        x = a.astype(dtype)
+        run = lambda: x @ x  # noqa: E731
+    run()
+    run()
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - t0)
+    return 2.0 * n**3 / best
+
+
+def emit(record):
+    print(json.dumps(record, sort_keys=True), flush=True)

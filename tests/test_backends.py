@@ -1,0 +1,85 @@
+"""The core suite on every backend, and models moving between backends.
+
+`tests/core` runs in this process under the current backend (TensorFlow by default); here it
+runs again under each other backend in a subprocess, so one `pytest` command covers all three.
+"""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from tests.backend_harness import BACKENDS, explain, run_pytest, run_python
+
+CURRENT = os.environ.get("KERAS_BACKEND", "tensorflow")
+
+
+@pytest.mark.backend
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", [b for b in BACKENDS if b != CURRENT])
+def test_core_suite_on_other_backend(backend):
+    result = run_pytest(backend, "tests/core")
+    print(result.stdout[-800:])
+    assert result.returncode == 0, explain(result)
+    assert " passed" in result.stdout and "skipped" not in result.stdout.splitlines()[-1]
+
+
+SAVE = """
+import json, numpy as np, keras
+from tests.core.helpers import tiny_model, random_batch
+model = tiny_model()
+model.compile(optimizer="adam")
+model.train_on_batch(random_batch(4, seed=3))
+batch = random_batch(3, seed=11)
+out = model.predict(batch, verbose=0)
+model.save({path!r})
+np.savez({ref!r}, **out)
+print(json.dumps({{"backend": keras.backend.backend()}}))
+"""
+
+LOAD = """
+import json, numpy as np, keras
+from tests.core.helpers import random_batch
+model = keras.saving.load_model({path!r}, safe_mode=True)
+out = model.predict(random_batch(3, seed=11), verbose=0)
+ref = np.load({ref!r})
+diff = max(float(np.abs(out[k] - ref[k]).max()) for k in ref.files)
+print(json.dumps({{"backend": keras.backend.backend(), "max_abs_diff": diff}}))
+"""
+
+
+@pytest.mark.backend
+@pytest.mark.slow
+@pytest.mark.parametrize("source, target", [("jax", "tensorflow"), ("tensorflow", "torch"),
+                                            ("torch", "jax")])
+def test_keras_file_moves_between_backends(tmp_path, source, target):
+    path, ref = str(tmp_path / "m.keras"), str(tmp_path / "ref.npz")
+    saved = run_python(source, SAVE.format(path=path, ref=ref))
+    assert saved.returncode == 0, explain(saved)
+    loaded = run_python(target, LOAD.format(path=path, ref=ref))
+    assert loaded.returncode == 0, explain(loaded)
+    report = json.loads(loaded.stdout.strip().splitlines()[-1])
+    assert report["backend"] == target
+    assert report["max_abs_diff"] < 1e-5, report
+
+
+LOSS = """
+import json, numpy as np
+from keras import ops
+from sensorlm_keras.losses import sigmoid_loss
+rng = np.random.default_rng(0)
+s = rng.standard_normal((8, 16)); s /= np.linalg.norm(s, axis=1, keepdims=True)
+t = rng.standard_normal((8, 16)); t /= np.linalg.norm(t, axis=1, keepdims=True)
+print(json.dumps({"loss": float(ops.convert_to_numpy(sigmoid_loss(s.astype("float32"), t.astype("float32"), 1.1, -3.0)))}))
+"""
+
+
+@pytest.mark.backend
+def test_loss_agrees_across_backends():
+    values = {}
+    for backend in BACKENDS:
+        result = run_python(backend, LOSS)
+        assert result.returncode == 0, explain(result)
+        values[backend] = json.loads(result.stdout.strip().splitlines()[-1])["loss"]
+    assert np.ptp(list(values.values())) < 1e-5, values
