@@ -1,0 +1,101 @@
+"""``sensorlm train``: train a SensorLM with ``model.fit`` (resumable)."""
+
+import argparse
+
+_EPILOG = """\
+examples:
+  sensorlm train --smoke                          # tiny model on embedded synthetic data (minutes)
+  sensorlm train --smoke --set steps=50 --run-dir runs/quick
+  sensorlm train --config my_run.yaml --data data/synth --set batch_size=256
+  KERAS_BACKEND=jax sensorlm train --smoke        # same run on JAX (or torch)
+
+A config file (YAML or JSON) holds TrainConfig fields, e.g.
+  preset: sensorlm_small
+  model: {text_pooling: last}
+  data: data/synth
+  batch_size: 256
+  steps: 20000
+Without --smoke the defaults are the upstream recipe (sensorlm_base, batch 1024, 48,828 steps,
+AdamW 5e-4, weight decay 1e-4 on kernels, clip 1.0, warm-up/rsqrt/cool-down schedule).
+
+Killing a run is safe: run the same command again and it resumes from the last backup
+(weights, optimizer state, step counter; at most --set steps_per_checkpoint steps are lost).
+Outputs in the run directory: model.keras, tokenizer/, run_config.json, checkpoints/, logs/
+(TensorBoard), data/ (embedded synthetic data) and report/ (evaluation, when enabled).
+"""
+
+
+def add_parser(subparsers):
+    parser = subparsers.add_parser(
+        "train",
+        help="train a SensorLM (resumable; --smoke for a CPU-sized run)",
+        description="Train a SensorLM two-tower model with the sigmoid loss via model.fit.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--config", help="YAML or JSON file with TrainConfig fields")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="CPU-sized defaults: tiny model, embedded synthetic data, 300 steps",
+    )
+    parser.add_argument(
+        "--data", help="TFRecord dataset directory with train/ (default: embedded synthetic data)"
+    )
+    parser.add_argument("--run-dir", help="output directory (default runs/smoke or runs/sensorlm)")
+    parser.add_argument("--preset", help="model preset, e.g. sensorlm_tiny, sensorlm_base")
+    parser.add_argument("--steps", type=int, help="optimizer steps")
+    parser.add_argument("--batch-size", type=int, help="global batch size")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override any TrainConfig field, model.<field> for the model "
+        "(repeatable), e.g. --set model.sensor_num_layers=4",
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="delete an existing run directory and start from scratch",
+    )
+    parser.add_argument("--no-eval", action="store_true", help="skip the evaluation after training")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.set_defaults(func=run)
+
+
+def build_config(args):
+    from sensorlm_keras.training import TrainConfig
+
+    if args.config:
+        config = TrainConfig.from_file(args.config, smoke=args.smoke)
+    else:
+        config = TrainConfig.smoke() if args.smoke else TrainConfig()
+    overrides = {}
+    for key in ("data", "run_dir", "preset", "steps", "batch_size"):
+        value = getattr(args, key)
+        if value is not None:
+            overrides[key] = value
+    if args.no_eval:
+        overrides["evaluate"] = False
+    overrides.update(TrainConfig.parse_overrides(args.set))
+    return config.with_overrides(overrides)
+
+
+def run(args):
+    from sensorlm_keras.training import train
+
+    config = build_config(args)
+    verbose = 0 if args.quiet else 1
+    run_artifacts = train(config, overwrite=args.overwrite, verbose=verbose)
+    print(f"Saved the trained model, tokenizer and run config in {config.run_dir}")
+    if config.evaluate:
+        try:
+            from sensorlm_keras.evaluation import evaluate_run  # noqa: F401
+        except ImportError:
+            print("Evaluation module not available; skipped.")
+            return 0
+        from sensorlm_keras.commands import eval as eval_command
+
+        return eval_command.evaluate_after_training(run_artifacts, config, verbose=verbose)
+    return 0

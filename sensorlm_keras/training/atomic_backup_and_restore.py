@@ -1,0 +1,107 @@
+"""`AtomicBackupAndRestore`: Keras' BackupAndRestore with atomic writes and a NaN guard."""
+
+import json
+import os
+
+import keras
+
+
+class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
+    """Back up weights + optimizer state so a killed run resumes where it stopped.
+
+    Same contract as `keras.callbacks.BackupAndRestore` (restores on `fit` start, sets the
+    initial epoch, deletes the backup when training ends normally), with three changes:
+
+    - the weights file and the metadata are written under temporary names and renamed into
+      place, so a kill mid-write never leaves a half-written backup under the final name (the
+      previous backup stays valid);
+    - a backup is never written when the epoch's loss is NaN/Inf, so the last backup is always a
+      good one;
+    - the step counter (``optimizer.iterations``) is recorded and reported on restore.
+
+    Args:
+        backup_dir: directory of the backup.
+        save_freq: ``"epoch"`` (default) or an int number of batches.
+        delete_checkpoint: delete the backup after training ends normally.
+
+    Example:
+
+    ```python
+    from sensorlm_keras.training.atomic_backup_and_restore import AtomicBackupAndRestore
+
+    model.fit(ds, epochs=10, steps_per_epoch=100,
+              callbacks=[AtomicBackupAndRestore("runs/x/backup")])
+    ```
+    """
+
+    def __init__(self, backup_dir, save_freq="epoch", delete_checkpoint=True, verbose=1):
+        super().__init__(backup_dir, save_freq=save_freq, delete_checkpoint=delete_checkpoint)
+        self.verbose = verbose
+        self.restored_step = None
+        self._last_logs = None
+
+    def _load_model(self):
+        super()._load_model()
+        if os.path.exists(self._weights_path) and self.model.optimizer is not None:
+            self.restored_step = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
+            if self.verbose:
+                print(
+                    f"Resuming from backup {self.backup_dir}: epoch {self.model._initial_epoch}, "
+                    f"optimizer step {self.restored_step}.",
+                    flush=True,
+                )
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._last_logs = logs
+        super().on_epoch_end(epoch, logs)
+
+    def _save_model(self):
+        logs = self._last_logs or {}
+        loss = logs.get("loss")
+        if loss is not None and not _finite(loss):
+            if self.verbose:
+                print(
+                    f"Not backing up epoch {self._current_epoch}: loss is {loss}; the last "
+                    "backup is kept.",
+                    flush=True,
+                )
+            return
+        os.makedirs(self.backup_dir, exist_ok=True)
+        weights_tmp = os.path.join(self.backup_dir, f".tmp-{os.getpid()}.weights.h5")
+        meta_tmp = os.path.join(self.backup_dir, f".tmp-{os.getpid()}.json")
+        try:
+            self.model.save_weights(weights_tmp, overwrite=True)
+            _fsync(weights_tmp)
+            step = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
+            with open(meta_tmp, "w", encoding="utf-8") as f:
+                json.dump({"epoch": self._current_epoch, "batch": self._last_batch_seen,
+                           "step": step}, f)
+                f.flush()
+                os.fsync(f.fileno())
+            if os.path.exists(self._weights_path):
+                os.replace(self._weights_path, self._prev_weights_path)
+            if os.path.exists(self._training_metadata_path):
+                os.replace(self._training_metadata_path, self._prev_training_metadata_path)
+            os.replace(weights_tmp, self._weights_path)
+            os.replace(meta_tmp, self._training_metadata_path)
+        finally:
+            for path in (weights_tmp, meta_tmp):
+                if os.path.exists(path):
+                    os.remove(path)
+
+
+def _finite(value):
+    try:
+        import math
+
+        return math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return True
+
+
+def _fsync(path):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,180 @@
+"""`TrainConfig`: everything `sensorlm train` needs, from a YAML/JSON file plus overrides."""
+
+import dataclasses
+import json
+import os
+
+from sensorlm_keras.errors import ConfigError
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Configuration of a training run. Defaults are the upstream recipe (SENSORLM_FACTS s. 4).
+
+    Args:
+        run_dir: output directory (model, tokenizer, checkpoints, backup, logs, report).
+        data: TFRecord dataset directory with ``train/`` (and optionally ``validation/``,
+            ``test/``) as written by ``sensorlm data synth``; None = generate the embedded
+            synthetic data into ``<run_dir>/data``.
+        synthetic_people, synthetic_days: size of the embedded synthetic data.
+        preset: model preset name; ``model`` holds `SensorLMConfig` field overrides.
+        caption_variant: caption variant trained on (upstream default ``high_summary``).
+        text_length: token sequence length.
+        vocabulary_size: size of the SentencePiece vocabulary trained on the train captions
+            (the model's ``vocabulary_size`` follows the tokenizer).
+        batch_size, steps: global batch size and number of optimizer steps.
+        steps_per_checkpoint: steps between backups (Keras "epoch" length); a killed run loses
+            at most this many steps.
+        keep_checkpoints: number of periodic ``.keras`` checkpoints kept.
+        peak_learning_rate, weight_decay, global_clipnorm, warmup_fraction, cooldown_fraction,
+        timescale: the optimiser recipe (see `build_optimizer`).
+        shuffle_buffer: tf.data shuffle buffer (upstream 50,000).
+        seed: global seed (weights, shuffling, synthetic data, captions).
+        mixed_precision: train under ``mixed_bfloat16``.
+        evaluate: run the evaluation on the test split after training.
+        tensorboard: write TensorBoard logs to ``<run_dir>/logs``.
+
+    Example:
+
+    ```python
+    from sensorlm_keras.training import TrainConfig
+
+    config = TrainConfig.smoke(run_dir="runs/smoke")
+    config = config.with_overrides({"steps": 100, "batch_size": 16})
+    ```
+    """
+
+    run_dir: str = "runs/sensorlm"
+    data: object = None
+    synthetic_people: int = 200
+    synthetic_days: int = 7
+    preset: str = "sensorlm_base"
+    model: dict = dataclasses.field(default_factory=dict)
+    caption_variant: str = "high_summary"
+    text_length: int = 256
+    vocabulary_size: int = 32000
+    batch_size: int = 1024
+    steps: int = 48_828
+    steps_per_checkpoint: int = 1000
+    keep_checkpoints: int = 3
+    peak_learning_rate: float = 5e-4
+    weight_decay: float = 1e-4
+    global_clipnorm: float = 1.0
+    warmup_fraction: float = 0.2
+    cooldown_fraction: float = 0.2
+    timescale: float = 10_000.0
+    shuffle_buffer: int = 50_000
+    seed: int = 0
+    mixed_precision: bool = False
+    evaluate: bool = True
+    tensorboard: bool = True
+
+    def __post_init__(self):
+        positive = ("synthetic_people", "synthetic_days", "text_length", "vocabulary_size",
+                    "batch_size", "steps", "steps_per_checkpoint", "keep_checkpoints")
+        for name in positive:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"TrainConfig.{name}: expected a positive int, received {value!r}.")
+        for name in ("peak_learning_rate", "global_clipnorm", "timescale"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+                raise ConfigError(f"TrainConfig.{name}: expected a positive number, received {value!r}.")
+        if not isinstance(self.model, dict):
+            raise ConfigError(f"TrainConfig.model: expected a mapping of SensorLMConfig overrides, received {self.model!r}.")
+        if self.steps_per_checkpoint > self.steps:
+            self.steps_per_checkpoint = self.steps
+        from sensorlm_keras.models.sensorlm_config import PRESETS
+
+        if self.preset not in PRESETS:
+            raise ConfigError(
+                f"TrainConfig.preset: unknown preset {self.preset!r}; available: {sorted(PRESETS)}."
+            )
+
+    @classmethod
+    def smoke(cls, **overrides):
+        """A CPU-sized run: tiny model with (30, 2) patches, 600 embedded synthetic days,
+        batch 32, 300 steps (a few minutes on 2 cores)."""
+        base = dict(
+            run_dir="runs/smoke",
+            synthetic_people=120,
+            synthetic_days=5,
+            preset="sensorlm_tiny",
+            model={"patch_size": [30, 2], "max_text_length": 64},
+            text_length=48,
+            vocabulary_size=1024,
+            batch_size=32,
+            steps=300,
+            steps_per_checkpoint=50,
+            peak_learning_rate=2e-3,
+            shuffle_buffer=2048,
+            warmup_fraction=0.1,
+            timescale=1000.0,
+        )
+        base.update(overrides)
+        return cls(**base)
+
+    # ------------------------------------------------------------------ files and overrides
+    @classmethod
+    def from_file(cls, path, smoke=False):
+        """Read a YAML (``.yaml``/``.yml``) or JSON config file."""
+        if not os.path.isfile(path):
+            raise ConfigError(f"TrainConfig: config file {path!r} does not exist.")
+        try:
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
+        except OSError as error:
+            raise ConfigError(f"TrainConfig: cannot read {path!r}: {error}") from None
+        if path.endswith((".yaml", ".yml")):
+            import yaml
+
+            try:
+                values = yaml.safe_load(text)
+            except yaml.YAMLError as error:
+                raise ConfigError(f"TrainConfig: {path} is not valid YAML: {error}") from None
+        else:
+            try:
+                values = json.loads(text)
+            except json.JSONDecodeError as error:
+                raise ConfigError(f"TrainConfig: {path} is not valid JSON: {error}") from None
+        if not isinstance(values, dict):
+            raise ConfigError(f"TrainConfig: {path} must hold a mapping, received {type(values).__name__}.")
+        base = cls.smoke() if smoke else cls()
+        return base.with_overrides(values)
+
+    def with_overrides(self, values):
+        """A new config with ``values`` (dict; ``model.<field>`` keys update ``model``)."""
+        current = dataclasses.asdict(self)
+        known = set(current)
+        for key, value in values.items():
+            if key.startswith("model."):
+                current["model"] = {**current["model"], key[len("model."):]: value}
+            elif key == "model" and isinstance(value, dict):
+                current["model"] = {**current["model"], **value}
+            elif key in known:
+                current[key] = value
+            else:
+                raise ConfigError(
+                    f"TrainConfig: unknown field {key!r}; known fields are {sorted(known)} and "
+                    "model.<SensorLMConfig field>."
+                )
+        return TrainConfig(**current)
+
+    @staticmethod
+    def parse_overrides(pairs):
+        """``["steps=10", "model.sensor_num_layers=1"]`` -> dict (values parsed as YAML)."""
+        import yaml
+
+        out = {}
+        for pair in pairs or ():
+            key, sep, raw = pair.partition("=")
+            if not sep or not key.strip():
+                raise ConfigError(f"--set: expected KEY=VALUE, received {pair!r}.")
+            try:
+                out[key.strip()] = yaml.safe_load(raw)
+            except yaml.YAMLError:
+                out[key.strip()] = raw
+        return out
+
+    def to_dict(self):
+        return dataclasses.asdict(self)

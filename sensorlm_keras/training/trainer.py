@@ -1,0 +1,235 @@
+"""`train`: the SensorLM training driver behind ``sensorlm train``.
+
+Steps: data (embedded synthetic TFRecords or the user's) -> tokenizer (trained on the train
+captions, or reused from the run directory) -> model (preset + overrides, vocabulary from the
+tokenizer) -> AdamW recipe -> ``model.fit`` with progress bar, TensorBoard, periodic
+checkpoints, atomic BackupAndRestore (resume after a kill) and a NaN guard -> final
+``model.keras`` + tokenizer + ``run_config.json`` -> optional evaluation on the test split.
+"""
+
+import json
+import os
+import shutil
+import time
+
+from sensorlm_keras.errors import ConfigError, SensorLMError
+from sensorlm_keras.training.train_config import TrainConfig
+
+
+class TrainingDivergedError(SensorLMError):
+    """The loss became NaN/Inf; the message names the step and the last good checkpoint."""
+
+
+_MODEL_FIELDS = ("preset", "model", "vocabulary_size", "text_length", "caption_variant", "data",
+                 "synthetic_people", "synthetic_days", "seed")
+
+
+def _prepare_run_dir(config, overwrite):
+    run_dir = config.run_dir
+    config_path = os.path.join(run_dir, "train_config.json")
+    if os.path.exists(os.path.join(run_dir, "model.keras")) and not overwrite:
+        raise ConfigError(
+            f"run directory {run_dir!r} already holds a finished run (model.keras); pass "
+            "--overwrite to train again from scratch."
+        )
+    if overwrite and os.path.isdir(run_dir):
+        shutil.rmtree(run_dir)
+    if os.path.exists(config_path):
+        with open(config_path, encoding="utf-8") as f:
+            previous = json.load(f)
+        changed = [k for k in _MODEL_FIELDS if previous.get(k) != config.to_dict().get(k)]
+        if changed:
+            raise ConfigError(
+                f"run directory {run_dir!r} holds an unfinished run with a different "
+                f"configuration ({', '.join(changed)} changed); its checkpoint does not fit this "
+                "model. Use another --run-dir or pass --overwrite."
+            )
+    os.makedirs(run_dir, exist_ok=True)
+    _remove_stale_temporaries(run_dir)
+    from sensorlm_keras.data.atomic_io import atomic_write_text
+
+    atomic_write_text(config_path, json.dumps(config.to_dict(), indent=2, default=str) + "\n")
+
+
+def _remove_stale_temporaries(run_dir):
+    """Delete temporary files a killed run left behind (they never carry a final name)."""
+    for sub in ("backup", "checkpoints", "."):
+        directory = os.path.join(run_dir, sub)
+        if os.path.isdir(directory):
+            for name in os.listdir(directory):
+                if name.startswith((".tmp-", ".model-")):
+                    os.remove(os.path.join(directory, name))
+
+
+def _resolve_data(config, verbose):
+    from sensorlm_keras.data import DatasetManifest
+
+    if config.data is not None:
+        root = os.fspath(config.data)
+        if not os.path.isdir(os.path.join(root, "train")):
+            raise ConfigError(
+                f"data: expected a dataset directory with a train/ split (as written by "
+                f"'sensorlm data synth'), {root!r} has none."
+            )
+    else:
+        root = os.path.join(config.run_dir, "data")
+        if not os.path.exists(os.path.join(root, "train", "manifest.json")):
+            from sensorlm_keras.data import SyntheticDayGenerator, build_tfrecord_dataset
+
+            if verbose:
+                print(
+                    f"Generating embedded synthetic data: {config.synthetic_people} people x "
+                    f"{config.synthetic_days} days -> {root}",
+                    flush=True,
+                )
+            days = SyntheticDayGenerator().generate(
+                config.synthetic_people, config.synthetic_days, seed=config.seed
+            )
+            build_tfrecord_dataset(
+                days, root, salt=f"sensorlm-synthetic-{config.seed}", num_shards=4,
+                seed=config.seed, progress=bool(verbose), overwrite=True,
+            )
+    splits = {}
+    for split in ("train", "validation", "test"):
+        path = os.path.join(root, split)
+        if os.path.exists(os.path.join(path, "manifest.json")):
+            splits[split] = (path, DatasetManifest.load(path))
+    return root, splits
+
+
+def _train_tokenizer(config, train_dir, verbose):
+    from sensorlm_keras.data import read_examples
+    from sensorlm_keras.tokenizers import SensorLMTokenizer, train_sentencepiece
+
+    tok_dir = os.path.join(config.run_dir, "tokenizer")
+    if os.path.exists(os.path.join(tok_dir, "tokenizer.model")):
+        return SensorLMTokenizer.load(tok_dir, sequence_length=config.text_length)
+    corpus = []
+    for example in read_examples(train_dir):
+        captions = example["captions"]
+        corpus.extend(captions[v] for v in sorted(captions))
+    if verbose:
+        print(f"Training a SentencePiece tokenizer on {len(corpus)} captions", flush=True)
+    proto = train_sentencepiece(corpus, config.vocabulary_size, hard_vocab_limit=False)
+    tokenizer = SensorLMTokenizer(proto, sequence_length=config.text_length)
+    tokenizer.save(tok_dir)
+    return tokenizer
+
+
+def train(config, overwrite=False, verbose=1):
+    """Train a SensorLM as described by a `TrainConfig`; returns the final `RunArtifacts`.
+
+    Re-running the same command on the same ``run_dir`` after a crash or kill resumes from the
+    last backup (weights, optimizer state and step counter) instead of starting over.
+    """
+    if not isinstance(config, TrainConfig):
+        raise ConfigError(f"train(config): expected a TrainConfig, received {type(config).__name__}.")
+    import keras
+
+    from sensorlm_keras import SensorLM
+    from sensorlm_keras.data import ChannelSchema, make_dataset
+    from sensorlm_keras.training.atomic_backup_and_restore import AtomicBackupAndRestore
+    from sensorlm_keras.training.non_finite_loss_guard import NonFiniteLossGuard
+    from sensorlm_keras.training.optimizer import build_optimizer
+    from sensorlm_keras.training.periodic_checkpoint import PeriodicCheckpoint
+    from sensorlm_keras.training.run_artifacts import load_run, save_run
+
+    _prepare_run_dir(config, overwrite)
+    keras.utils.set_random_seed(config.seed)
+    if config.mixed_precision:
+        keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    root, splits = _resolve_data(config, verbose)
+    train_dir, manifest = splits["train"]
+    schema = ChannelSchema.default()
+    if list(manifest.channel_names) != list(schema.names):
+        schema = schema.select(manifest.channel_names)
+    tokenizer = _train_tokenizer(config, train_dir, verbose)
+
+    model_overrides = dict(config.model)
+    model_overrides.setdefault("num_channels", len(manifest.channel_names))
+    model_overrides.setdefault("sequence_length", int(manifest.num_timesteps))
+    model_overrides["vocabulary_size"] = tokenizer.vocabulary_size
+    model_overrides.setdefault("max_text_length", max(config.text_length, 64))
+    if "patch_size" in model_overrides:
+        model_overrides["patch_size"] = tuple(model_overrides["patch_size"])
+    model = SensorLM.from_preset(config.preset, **model_overrides)
+    model.compile(
+        optimizer=build_optimizer(
+            model,
+            config.steps,
+            peak_learning_rate=config.peak_learning_rate,
+            weight_decay=config.weight_decay,
+            global_clipnorm=config.global_clipnorm,
+            warmup_fraction=config.warmup_fraction,
+            cooldown_fraction=config.cooldown_fraction,
+            timescale=config.timescale,
+        )
+    )
+
+    train_ds = make_dataset(
+        train_dir, tokenizer, config.batch_size, variant=config.caption_variant,
+        text_length=config.text_length, shuffle_buffer=config.shuffle_buffer, seed=config.seed,
+        repeat=True, drop_remainder=True,
+    )
+    val_ds, val_steps = None, None
+    if "validation" in splits and splits["validation"][1].num_examples >= 2:
+        val_examples = splits["validation"][1].num_examples
+        val_batch = min(config.batch_size, val_examples)
+        val_ds = make_dataset(
+            splits["validation"][0], tokenizer, val_batch, variant=config.caption_variant,
+            text_length=config.text_length, drop_remainder=True,
+        )
+        val_steps = val_examples // val_batch
+
+    epochs = -(-config.steps // config.steps_per_checkpoint)
+    # Resume and skipped-backup notices are printed even in quiet mode.
+    backup = AtomicBackupAndRestore(os.path.join(config.run_dir, "backup"), verbose=1)
+    guard = NonFiniteLossGuard()
+    callbacks = [
+        backup,
+        guard,
+        PeriodicCheckpoint(os.path.join(config.run_dir, "checkpoints"), keep=config.keep_checkpoints),
+    ]
+    if config.tensorboard:
+        callbacks.append(keras.callbacks.TensorBoard(os.path.join(config.run_dir, "logs"),
+                                                     update_freq="epoch"))
+    if verbose:
+        print(
+            f"Training {config.preset} ({model.count_params():,} parameters, "
+            f"{model.config.num_sensor_tokens} sensor tokens) on {manifest.num_examples} "
+            f"examples, backend {keras.backend.backend()}: {config.steps} steps of batch "
+            f"{config.batch_size}, checkpoint every {config.steps_per_checkpoint} steps.",
+            flush=True,
+        )
+    start = time.time()
+    history = model.fit(
+        train_ds,
+        epochs=epochs,
+        steps_per_epoch=config.steps_per_checkpoint,
+        validation_data=val_ds,
+        validation_steps=val_steps,
+        shuffle=False,
+        callbacks=callbacks,
+        verbose=verbose,
+    )
+    if guard.failed_step is not None:
+        last = backup._weights_path if os.path.exists(backup._weights_path) else None
+        raise TrainingDivergedError(
+            f"training stopped: the loss became {guard.failed_loss} at optimizer step "
+            f"{guard.failed_step}. The last good backup is "
+            f"{last or 'none (it failed before the first backup)'}; lower the learning rate or "
+            "check the data, then run the same command again to resume from it."
+        )
+    final_logs = {k: float(v[-1]) for k, v in history.history.items() if v}
+    training = {
+        "seconds": round(time.time() - start, 1),
+        "steps": int(keras.ops.convert_to_numpy(model.optimizer.iterations)),
+        "resumed_from_step": backup.restored_step,
+        "config": config.to_dict(),
+        "final_logs": final_logs,
+    }
+    save_run(config.run_dir, model, tokenizer, schema, text_length=config.text_length,
+             caption_variant=config.caption_variant, training=training, metrics=final_logs)
+    run = load_run(config.run_dir)
+    run.config["data_root"] = root
+    return run
