@@ -1,0 +1,64 @@
+"""`sensorlm` command line: ``sensorlm <command> [<sub-command>] [options]``.
+
+Sub-commands live in `sensorlm_keras.commands`: every module there that exposes
+``add_parser(subparsers)`` is registered automatically (``data``, ``tokenizer``; ``train``,
+``eval`` and ``export`` can be added as their own modules). Heavy libraries are imported only by
+the command that runs. Errors print one line ``sensorlm: error: ...`` and exit with code 2
+(set ``SENSORLM_DEBUG=1`` to get the traceback instead).
+"""
+
+import argparse
+import os
+import sys
+
+from sensorlm_keras.errors import SensorLMError
+
+
+class CommandParser(argparse.ArgumentParser):
+    """``ArgumentParser`` whose usage errors are one line on stderr and exit code 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser():
+    """The full argument parser with every registered sub-command."""
+    from sensorlm_keras import commands
+
+    parser = CommandParser(
+        prog="sensorlm",
+        description="SensorLM (Keras 3): synthetic wearable data, captions, tokenizer and "
+        "TFRecord datasets for sensor-language training.",
+    )
+    parser.add_argument("--version", action="version", version=_version())
+    subparsers = parser.add_subparsers(dest="command", metavar="<command>", required=True)
+    for module in commands.command_modules():
+        module.add_parser(subparsers)
+    return parser
+
+
+def _version():
+    from sensorlm_keras import __version__
+
+    return f"sensorlm_keras {__version__}"
+
+
+def main(argv=None):
+    """Entry point of the ``sensorlm`` console script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (SensorLMError, ValueError, OSError) as error:
+        if os.environ.get("SENSORLM_DEBUG"):
+            raise
+        message = " ".join(str(error).split()) or type(error).__name__
+        print(f"sensorlm: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("sensorlm: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

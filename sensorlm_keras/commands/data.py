@@ -1,0 +1,343 @@
+"""``sensorlm data``: synthetic datasets and captions.
+
+``sensorlm data synth``   generate people x days -> preprocess -> caption -> TFRecord shards.
+``sensorlm data caption`` caption days from an ``.npz``/``.csv`` file or show stored captions.
+"""
+
+import argparse
+import json
+import os
+import secrets
+import sys
+
+from sensorlm_keras.errors import ConfigError, DataError
+
+_SYNTH_EPILOG = """\
+example:
+  sensorlm data synth --people 20 --days 7 --out data/synth --shards 4 --seed 0 --salt s3cret
+  -> data/synth/{train,validation,test}/manifest.json + *.tfrecord.gz
+
+Person ids are pseudonymised (HMAC-SHA256 with the salt) before they are written; the salt comes
+from --salt or $SENSORLM_SALT (a random one is used if neither is given).
+"""
+
+_CAPTION_EPILOG = """\
+input formats:
+  .npz      'raw' (N,1440,C) or (1440,C) physical values (NaN = missing), or 'sensor' z-scores
+            (+ optional 'mask'); optional 'channel_names' (C strings, default the 34 channels)
+            and 'events' (JSON text per day: [{"kind","label","start_minute","end_minute"}]).
+  .csv      one column per channel name (physical units, any subset of the 34; absent channels
+            are missing), 1440 rows per day; an optional 'day' column groups several days.
+  TFRecord  a dataset directory, shard file or glob: prints the stored captions.
+
+examples:
+  sensorlm data caption --input day.csv --variant all
+  sensorlm data caption --input data/synth/train --variant high_summary --limit 3
+  sensorlm data caption --input days.npz --out captions.jsonl
+"""
+
+
+def add_parser(subparsers):
+    """Register ``sensorlm data`` and its sub-commands."""
+    data = subparsers.add_parser(
+        "data",
+        help="synthetic datasets and captions",
+        description="Build datasets of captioned person-days and inspect captions.",
+    )
+    sub = data.add_subparsers(dest="data_command", metavar="<sub-command>", required=True)
+
+    synth = sub.add_parser(
+        "synth",
+        help="generate synthetic days and write captioned TFRecord shards",
+        description="Simulate people x days of wearable data (34 channels, sleep, activities, "
+        "moods, off-wrist gaps), preprocess them, caption all eight variants and write "
+        "person-split TFRecord shards with a manifest per split.",
+        epilog=_SYNTH_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    synth.add_argument("--days", type=int, required=True, help="days per person (consecutive)")
+    synth.add_argument("--people", type=int, required=True, help="number of simulated people")
+    synth.add_argument(
+        "--out", required=True, help="output directory (one sub-directory per split)"
+    )
+    synth.add_argument("--shards", type=int, default=1, help="shards per split (default 1)")
+    synth.add_argument(
+        "--seed", type=int, default=0, help="simulation and caption seed (default 0)"
+    )
+    synth.add_argument(
+        "--salt", default=None, help="salt for person-id pseudonyms (default $SENSORLM_SALT)"
+    )
+    synth.add_argument(
+        "--compression",
+        choices=("gzip", "none"),
+        default="gzip",
+        help="shard compression (default gzip)",
+    )
+    synth.add_argument(
+        "--splits",
+        default="0.8,0.1,0.1",
+        help="train,validation,test fractions by person (default 0.8,0.1,0.1)",
+    )
+    synth.add_argument(
+        "--missing-threshold",
+        type=float,
+        default=0.8,
+        help="drop days whose missing fraction exceeds this (default 0.8)",
+    )
+    synth.add_argument("--overwrite", action="store_true", help="replace an existing dataset")
+    synth.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    synth.set_defaults(func=run_synth)
+
+    caption = sub.add_parser(
+        "caption",
+        help="caption days from a file, or print stored captions",
+        description="Generate SensorLM captions for days stored in .npz or .csv files, or print "
+        "the captions stored in a TFRecord dataset.",
+        epilog=_CAPTION_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    caption.add_argument(
+        "--input", required=True, help="a .npz or .csv file, or a TFRecord dataset"
+    )
+    caption.add_argument(
+        "--variant",
+        default="high_summary",
+        help="caption variant, or 'all' (default high_summary)",
+    )
+    caption.add_argument("--out", default=None, help="write JSON lines here instead of printing")
+    caption.add_argument("--seed", type=int, default=0, help="caption seed (default 0)")
+    caption.add_argument("--limit", type=int, default=None, help="at most this many days")
+    caption.add_argument(
+        "--missing-threshold",
+        type=float,
+        default=1.0,
+        help="for raw input: skip days whose missing fraction exceeds this (default 1.0: keep all)",
+    )
+    caption.set_defaults(func=run_caption)
+
+
+# ---------------------------------------------------------------------------- synth
+def _parse_fractions(text):
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        values = []
+    if len(values) != 3:
+        raise ConfigError(
+            f"--splits: expected three comma-separated fractions train,validation,test, "
+            f"received {text!r}."
+        )
+    return dict(zip(("train", "validation", "test"), values))
+
+
+def run_synth(args):
+    from sensorlm_keras.data.dataset_builder import build_tfrecord_dataset
+    from sensorlm_keras.data.pseudonym import SALT_ENV_VAR
+    from sensorlm_keras.data.synthetic import SyntheticDayGenerator
+
+    for name in ("days", "people", "shards"):
+        if getattr(args, name) < 1:
+            raise ConfigError(
+                f"--{name}: expected a positive integer, received {getattr(args, name)}."
+            )
+    if args.seed < 0:
+        raise ConfigError(f"--seed: expected a non-negative integer, received {args.seed}.")
+    fractions = _parse_fractions(args.splits)
+    salt = args.salt or os.environ.get(SALT_ENV_VAR)
+    salt_source = "argument" if args.salt else ("environment" if salt else "random")
+    if not salt:
+        salt = secrets.token_hex(16)
+        print(
+            f"note: no --salt or ${SALT_ENV_VAR}; using a random salt (pseudonyms are not "
+            "reproducible across runs).",
+            file=sys.stderr,
+        )
+    generator = SyntheticDayGenerator()
+    days = generator.generate(num_people=args.people, days_per_person=args.days, seed=args.seed)
+    manifests = build_tfrecord_dataset(
+        days,
+        args.out,
+        salt=salt,
+        num_shards=args.shards,
+        compression=None if args.compression == "none" else "GZIP",
+        fractions=fractions,
+        split_method="rank",
+        missing_threshold=args.missing_threshold,
+        seed=args.seed,
+        progress=not args.no_progress,
+        overwrite=args.overwrite,
+        extra={
+            "generator": "SyntheticDayGenerator",
+            "people": args.people,
+            "days_per_person": args.days,
+            "seed": args.seed,
+            "salt_source": salt_source,
+        },
+    )
+    for split, manifest in manifests.items():
+        print(
+            f"{split}: {manifest.num_examples} examples in {len(manifest.shards)} shard(s), "
+            f"{manifest.extra.get('dropped_days', 0)} day(s) dropped -> "
+            f"{os.path.join(args.out, split)}"
+        )
+    return 0
+
+
+# ---------------------------------------------------------------------------- caption
+def _load_npz(path):
+    import numpy as np
+
+    from sensorlm_keras.data.channel_schema import ChannelSchema
+    from sensorlm_keras.data.tfrecord import decode_events
+
+    with np.load(path, allow_pickle=False) as f:
+        arrays = {k: f[k] for k in f.files}
+    schema = ChannelSchema.default()
+    if "channel_names" in arrays:
+        schema = schema.select([str(n) for n in arrays["channel_names"].tolist()])
+    if "raw" in arrays:
+        values, kind = arrays["raw"], "raw"
+    elif "sensor" in arrays:
+        values, kind = arrays["sensor"], "z"
+    else:
+        raise DataError(
+            f"--input {path}: expected an array 'raw' or 'sensor', found {sorted(arrays)}."
+        )
+    if values.ndim == 2:
+        values = values[None]
+    mask = arrays.get("mask")
+    if mask is not None and mask.ndim == 2:
+        mask = mask[None]
+    events = None
+    if "events" in arrays:
+        texts = np.atleast_1d(arrays["events"]).tolist()
+        if len(texts) != values.shape[0]:
+            raise DataError(
+                f"--input {path}: 'events' has {len(texts)} entries, expected one per day "
+                f"({values.shape[0]})."
+            )
+        events = [decode_events(t) for t in texts]
+    return schema, values, kind, mask, events
+
+
+def _load_csv(path):
+    import numpy as np
+    import pandas as pd
+
+    from sensorlm_keras.data.channel_schema import ChannelSchema
+    from sensorlm_keras.data.event import MINUTES_PER_DAY
+
+    table = pd.read_csv(path)
+    schema = ChannelSchema.default()
+    known = [c for c in table.columns if c in schema]
+    unknown = [
+        c for c in table.columns if c not in schema and c not in ("day", "minute", "timestamp")
+    ]
+    if not known:
+        raise DataError(
+            f"--input {path}: no column is a channel name; expected some of {list(schema.names)}, "
+            f"received {list(table.columns)}."
+        )
+    if unknown:
+        raise DataError(f"--input {path}: unknown columns {unknown}.")
+    groups = [g for _, g in table.groupby("day", sort=False)] if "day" in table.columns else [table]
+    days = []
+    for g in groups:
+        if len(g) != MINUTES_PER_DAY:
+            raise DataError(
+                f"--input {path}: expected {MINUTES_PER_DAY} rows per day, received {len(g)}."
+            )
+        raw = np.full((MINUTES_PER_DAY, len(schema)), np.nan)
+        for c in known:
+            raw[:, schema.index(c)] = pd.to_numeric(g[c], errors="coerce").to_numpy()
+        days.append(raw)
+    return schema, np.stack(days), "raw", None, None
+
+
+def _caption_rows(args, variants):
+    """Yield (description, captions dict) per day."""
+    import numpy as np
+
+    path = args.input
+    lower = path.lower()
+    if lower.endswith(".npz") or lower.endswith(".csv"):
+        from sensorlm_keras.data.captions import CaptionGenerator
+        from sensorlm_keras.data.preprocessing import preprocess_days
+
+        if not os.path.isfile(path):
+            raise DataError(f"--input: the file {path!r} does not exist.")
+        schema, values, kind, mask, events = (_load_npz if lower.endswith(".npz") else _load_csv)(
+            path
+        )
+        if args.limit is not None:
+            values = values[: args.limit]
+            mask = None if mask is None else mask[: args.limit]
+            events = None if events is None else events[: args.limit]
+        index = np.arange(values.shape[0])
+        if kind == "raw":
+            pre = preprocess_days(values, schema=schema, missing_threshold=args.missing_threshold)
+            for i in pre.dropped_indices:
+                print(f"note: day {int(i)} skipped (too many missing values)", file=sys.stderr)
+            values, mask, index = pre.sensor, pre.mask, pre.kept_indices
+        if events is not None:
+            events = [events[i] for i in index]
+        generator = CaptionGenerator(schema=schema, seed=args.seed)
+        captions = generator.generate_batch(
+            values,
+            masks=mask,
+            events_list=events,
+            seeds=[args.seed + int(i) for i in index],
+            variants=variants,
+        )
+        for i, c in zip(index, captions):
+            yield {"index": int(i)}, c
+    else:
+        from sensorlm_keras.data.tfrecord import read_examples
+
+        for n, example in enumerate(read_examples(path, variants=variants, verify="auto")):
+            if args.limit is not None and n >= args.limit:
+                break
+            yield (
+                {
+                    "index": n,
+                    "person_id": example["person_id"],
+                    "day_index": example["day_index"],
+                },
+                example["captions"],
+            )
+
+
+def run_caption(args):
+    from sensorlm_keras.data.atomic_io import atomic_open
+    from sensorlm_keras.data.captions import CAPTION_VARIANTS
+
+    if args.variant == "all":
+        variants = list(CAPTION_VARIANTS)
+    elif args.variant in CAPTION_VARIANTS:
+        variants = [args.variant]
+    else:
+        raise ConfigError(
+            f"--variant: expected 'all' or one of {list(CAPTION_VARIANTS)}, received "
+            f"{args.variant!r}."
+        )
+    if args.limit is not None and args.limit < 1:
+        raise ConfigError(f"--limit: expected a positive integer, received {args.limit}.")
+    if not 0.0 <= args.missing_threshold <= 1.0:
+        raise ConfigError(
+            f"--missing-threshold: expected a number in [0, 1], received {args.missing_threshold}."
+        )
+    rows = _caption_rows(args, variants)
+    if args.out:
+        count = 0
+        with atomic_open(args.out, "w") as f:
+            for meta, captions in rows:
+                f.write(json.dumps({**meta, "captions": captions}, ensure_ascii=False) + "\n")
+                count += 1
+        print(f"wrote captions of {count} day(s) to {args.out}")
+        return 0
+    for meta, captions in rows:
+        header = ", ".join(f"{k}={v}" for k, v in meta.items())
+        for variant in variants:
+            print(f"=== {header}, variant={variant} ===")
+            print(captions[variant])
+    return 0
