@@ -72,11 +72,11 @@ class PositionEmbedding(keras.layers.Layer):
     def call(self, inputs):
         self._check_shape(inputs.shape)
         length = inputs.shape[1]
-        if length is None:
-            length = ops.shape(inputs)[1]
         positions = ops.cast(self.embeddings, self.compute_dtype)
-        if length != self.sequence_length:
-            positions = ops.slice(positions, (0, 0), (length, ops.shape(positions)[1]))
+        if length is None:  # unknown at trace time (e.g. a tf.function with a None axis)
+            positions = positions[: ops.shape(inputs)[1]]
+        elif length != self.sequence_length:
+            positions = positions[:length]
         return ops.cast(inputs, self.compute_dtype) + positions[None, :, :]
 
     def compute_output_shape(self, input_shape):

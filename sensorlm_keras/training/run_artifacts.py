@@ -83,6 +83,7 @@ def load_run(run_dir, compile=False):
     """Load a run directory written by `save_run` (safe mode; no code is executed)."""
     import keras
 
+    import sensorlm_keras.models  # noqa: F401  (registers the classes for deserialisation)
     from sensorlm_keras.data.channel_schema import ChannelSchema
     from sensorlm_keras.tokenizers import SensorLMTokenizer
 
@@ -105,9 +106,15 @@ def load_run(run_dir, compile=False):
             f"load_run: {config_path}: expected format_version {FORMAT_VERSION}, received "
             f"{config.get('format_version') if isinstance(config, dict) else config!r}."
         )
-    model = keras.saving.load_model(
-        os.path.join(run_dir, MODEL_FILENAME), compile=compile, safe_mode=True
-    )
+    try:
+        model = keras.saving.load_model(
+            os.path.join(run_dir, MODEL_FILENAME), compile=compile, safe_mode=True
+        )
+    except (ValueError, TypeError, OSError, KeyError) as error:
+        raise ConfigError(
+            f"load_run: cannot load the run's model {os.path.join(run_dir, MODEL_FILENAME)}: "
+            f"{' '.join(str(error).split())[:500]}"
+        ) from error
     tokenizer = SensorLMTokenizer.load(
         os.path.join(run_dir, TOKENIZER_DIRNAME), sequence_length=int(config["text_length"])
     )

@@ -1,0 +1,68 @@
+"""Evaluation of trained SensorLM runs: zero-shot classification, cross-modal retrieval,
+few-shot linear probes and the `evaluate_run` report (``sensorlm eval`` on the command line).
+
+The metrics are NumPy / SciPy / scikit-learn code on embeddings; models are used only through
+their public ``encode_sensor``, ``encode_text`` and ``similarity`` methods, so every Keras
+backend works. Figures use matplotlib's Agg canvas.
+
+Example:
+
+```python
+from sensorlm_keras.evaluation import evaluate_run, format_summary
+
+report = evaluate_run("runs/tiny", "data/synth/test", out_dir="runs/tiny/eval")
+print(format_summary(report))
+```
+"""
+
+from sensorlm_keras.evaluation.classification_metrics import (
+    binary_auroc,
+    classification_metrics,
+    confusion_matrix,
+)
+from sensorlm_keras.evaluation.evaluation_data import (
+    EvaluationData,
+    activity_label_from_events,
+    load_evaluation_data,
+)
+from sensorlm_keras.evaluation.linear_probe import (
+    DEFAULT_K_SHOTS,
+    few_shot_linear_probe,
+    random_init_sensor_embeddings,
+    sample_k_shot,
+)
+from sensorlm_keras.evaluation.report import evaluate_run, format_summary, write_json_atomic
+from sensorlm_keras.evaluation.retrieval import (
+    recall_at_k,
+    recall_curve,
+    retrieval_metrics,
+    retrieval_ranks,
+)
+from sensorlm_keras.evaluation.zero_shot import (
+    DEFAULT_PROMPT_TEMPLATES,
+    NONE_PROMPTS,
+    ZeroShotClassifier,
+)
+
+__all__ = [
+    "DEFAULT_K_SHOTS",
+    "DEFAULT_PROMPT_TEMPLATES",
+    "EvaluationData",
+    "NONE_PROMPTS",
+    "ZeroShotClassifier",
+    "activity_label_from_events",
+    "binary_auroc",
+    "classification_metrics",
+    "confusion_matrix",
+    "evaluate_run",
+    "few_shot_linear_probe",
+    "format_summary",
+    "load_evaluation_data",
+    "random_init_sensor_embeddings",
+    "recall_at_k",
+    "recall_curve",
+    "retrieval_metrics",
+    "retrieval_ranks",
+    "sample_k_shot",
+    "write_json_atomic",
+]
