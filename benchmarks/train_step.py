@@ -43,8 +43,18 @@ def main(argv=None):
     parser.add_argument("--dtype-policy", default="float32", help="e.g. mixed_bfloat16")
     parser.add_argument("--override", type=parse_override, action="append", default=[],
                         metavar="KEY=VALUE", help="SensorLMConfig field override (repeatable)")
+    parser.add_argument("--devices", type=int, default=1,
+                        help="data-parallel devices (CPU split into N devices when no GPU): "
+                        "runs 1 and N devices in subprocesses and reports scaling efficiency")
+    parser.add_argument("--_single", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.devices > 1 and not args._single:
+        return compare_devices(args, argv if argv is not None else sys.argv[1:])
     common.select_backend(args.backend)
+    if args.devices > 1:
+        from sensorlm_keras.distribute import request_cpu_devices
+
+        request_cpu_devices(args.devices)
 
     import keras
     import numpy as np
@@ -57,8 +67,15 @@ def main(argv=None):
     if args.text_length > config.max_text_length:
         parser.error(f"--text-length {args.text_length} > max_text_length {config.max_text_length}")
     peak = common.matmul_peak_flops()
-    model = SensorLM.from_sensorlm_config(config)
-    model.compile(optimizer=keras.optimizers.AdamW(1e-4, global_clipnorm=1.0))
+    from sensorlm_keras.distribute import DistributionPlan
+
+    strategy = "none"
+    if args.devices > 1:
+        strategy = "mirrored" if keras.backend.backend() == "tensorflow" else "data_parallel"
+    plan = DistributionPlan(strategy)
+    with plan.scope():
+        model = SensorLM.from_sensorlm_config(config)
+        model.compile(optimizer=keras.optimizers.AdamW(1e-4, global_clipnorm=1.0))
     rng = np.random.default_rng(0)
     b = args.batch_size
     batch = {
@@ -66,17 +83,31 @@ def main(argv=None):
         "token_ids": rng.integers(3, config.vocabulary_size, (b, args.text_length)).astype("int32"),
         "padding_mask": np.ones((b, args.text_length), bool),
     }
-    t0 = time.perf_counter()
-    for _ in range(args.warmup):
-        model.train_on_batch(batch)
-    warmup_s = time.perf_counter() - t0
-    times = []
-    for _ in range(args.steps):
+    if plan.num_replicas > 1:
+        # model.fit splits each global batch over the replicas (train_on_batch does not under
+        # tf.distribute); time whole epochs of `steps` batches after a warm-up epoch.
+        data = {k: np.concatenate([v] * max(args.steps, args.warmup)) for k, v in batch.items()}
         t0 = time.perf_counter()
-        logs = model.train_on_batch(batch, return_dict=True)
-        float(logs["loss"])
-        times.append(time.perf_counter() - t0)
-    step = statistics.median(times)
+        model.fit(data, batch_size=b, epochs=1, steps_per_epoch=args.warmup, verbose=0)
+        warmup_s = time.perf_counter() - t0
+        times = []
+        for _ in range(2):
+            t0 = time.perf_counter()
+            model.fit(data, batch_size=b, epochs=1, steps_per_epoch=args.steps, verbose=0)
+            times.append((time.perf_counter() - t0) / args.steps)
+        step = min(times)
+    else:
+        t0 = time.perf_counter()
+        for _ in range(args.warmup):
+            model.train_on_batch(batch)
+        warmup_s = time.perf_counter() - t0
+        times = []
+        for _ in range(args.steps):
+            t0 = time.perf_counter()
+            logs = model.train_on_batch(batch, return_dict=True)
+            float(logs["loss"])
+            times.append(time.perf_counter() - t0)
+        step = statistics.median(times)
     flops = model_flops_per_sample(config, text_length=args.text_length, batch_size=b)
     samples_per_s = b / step
     common.emit(
@@ -86,6 +117,8 @@ def main(argv=None):
             "overrides": dict(args.override),
             "backend": keras.backend.backend(),
             "dtype_policy": args.dtype_policy,
+            "devices": args.devices,
+            "distribution": plan.describe(),
             "batch_size": b,
             "text_length": args.text_length,
             "sensor_tokens": config.num_sensor_tokens,
@@ -102,6 +135,56 @@ def main(argv=None):
             **common.machine(),
         }
     )
+
+
+def compare_devices(args, argv):
+    """Run 1 and N devices in fresh processes (device splitting happens at start-up)."""
+    import json
+    import subprocess
+
+    records = {}
+    for devices in (1, args.devices):
+        command = [sys.executable, __file__, *_strip_devices(argv), "--devices", str(devices),
+                   "--_single"]
+        result = subprocess.run(command, capture_output=True, text=True)
+        if result.returncode:
+            raise SystemExit(result.stderr[-3000:])
+        records[devices] = json.loads(result.stdout.strip().splitlines()[-1])
+    one, many = records[1], records[args.devices]
+    per_device = many["samples_per_second"] / args.devices
+    common.emit(
+        {
+            "benchmark": "train_step_scaling",
+            "backend": many["backend"],
+            "preset": args.preset,
+            "global_batch_size": args.batch_size,
+            "devices": args.devices,
+            "distribution": many["distribution"],
+            "samples_per_second_1_device": one["samples_per_second"],
+            "samples_per_second_n_devices": many["samples_per_second"],
+            "per_device_samples_per_second": round(per_device, 3),
+            "scaling_efficiency": round(many["samples_per_second"] / one["samples_per_second"] / args.devices, 4),
+            "speedup": round(many["samples_per_second"] / one["samples_per_second"], 4),
+            "note": "CPU split into logical devices shares the same cores: efficiency shows the "
+            "distribution overhead, not real multi-device speed-up",
+            **common.machine(),
+        }
+    )
+
+
+def _strip_devices(argv):
+    out, skip = [], False
+    for item in argv:
+        if skip:
+            skip = False
+            continue
+        if item == "--devices":
+            skip = True
+            continue
+        if item.startswith("--devices="):
+            continue
+        out.append(item)
+    return out
 
 
 if __name__ == "__main__":

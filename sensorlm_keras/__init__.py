@@ -25,7 +25,20 @@ _LAZY = {
     "SigLIPLoss": "sensorlm_keras.losses.siglip_loss",
     "CLIPLoss": "sensorlm_keras.losses.clip_loss",
 }
-_SUBMODULES = ("data", "errors", "layers", "losses", "models", "trainers", "utils")
+_SUBMODULES = (
+    "data",
+    "distribute",
+    "errors",
+    "evaluation",
+    "export",
+    "layers",
+    "losses",
+    "models",
+    "tokenizers",
+    "trainers",
+    "training",
+    "utils",
+)
 
 __all__ = sorted(_LAZY) + list(_SUBMODULES)
 

@@ -8,6 +8,8 @@ examples:
   sensorlm train --smoke --set steps=50 --run-dir runs/quick
   sensorlm train --config my_run.yaml --data data/synth --set batch_size=256
   KERAS_BACKEND=jax sensorlm train --smoke        # same run on JAX (or torch)
+  sensorlm train --smoke --strategy mirrored      # all local GPUs (TensorFlow)
+  KERAS_BACKEND=jax sensorlm train --smoke --strategy data_parallel --cpu-devices 4
 
 A config file (YAML or JSON) holds TrainConfig fields, e.g.
   preset: sensorlm_small
@@ -55,6 +57,17 @@ def add_parser(subparsers):
         "(repeatable), e.g. --set model.sensor_num_layers=4",
     )
     parser.add_argument(
+        "--strategy",
+        choices=["none", "mirrored", "multi_worker", "tpu", "data_parallel", "model_parallel"],
+        help="multi-device training: mirrored/multi_worker/tpu on KERAS_BACKEND=tensorflow, "
+        "data_parallel/model_parallel on jax (see README: Training on several devices)",
+    )
+    parser.add_argument(
+        "--cpu-devices",
+        type=int,
+        help="split the CPU into N devices (try multi-device training on a laptop)",
+    )
+    parser.add_argument(
         "--overwrite",
         action="store_true",
         help="delete an existing run directory and start from scratch",
@@ -72,7 +85,7 @@ def build_config(args):
     else:
         config = TrainConfig.smoke() if args.smoke else TrainConfig()
     overrides = {}
-    for key in ("data", "run_dir", "preset", "steps", "batch_size"):
+    for key in ("data", "run_dir", "preset", "steps", "batch_size", "strategy", "cpu_devices"):
         value = getattr(args, key)
         if value is not None:
             overrides[key] = value
@@ -83,9 +96,14 @@ def build_config(args):
 
 
 def run(args):
+    config = build_config(args)
+    if config.cpu_devices:
+        # Before keras/jax/tensorflow initialise their devices.
+        from sensorlm_keras.distribute import request_cpu_devices
+
+        request_cpu_devices(config.cpu_devices)
     from sensorlm_keras.training import train
 
-    config = build_config(args)
     verbose = 0 if args.quiet else 1
     run_artifacts = train(config, overwrite=args.overwrite, verbose=verbose)
     print(f"Saved the trained model, tokenizer and run config in {config.run_dir}")

@@ -151,21 +151,20 @@ class MultiHeadDotProductAttention(keras.layers.Layer):
         q, k, v = self._project_qkv(query, value)
         mask = None
         if attention_mask is not None:
-            mask = ops.cast(attention_mask, "bool")
-            if len(mask.shape) == 2:
-                # Key padding mask. A row with no valid key would give NaN: attend everywhere.
-                has_key = ops.any(mask, axis=-1, keepdims=True)
-                mask = ops.logical_or(mask, ops.logical_not(has_key))
-                mask = mask[:, None, None, :]
-            elif len(mask.shape) == 3:
-                has_key = ops.any(mask, axis=-1, keepdims=True)
-                mask = ops.logical_or(mask, ops.logical_not(has_key))
-                mask = mask[:, None, :, :]
-            else:
+            # Mask arithmetic in float32: a bool tensor with several consumers makes
+            # TensorFlow aggregate "gradients" over bool under tf.distribute (AddN on bool).
+            keep = ops.cast(ops.cast(attention_mask, "bool"), "float32")
+            rank = len(keep.shape)
+            if rank not in (2, 3):
                 raise InputValidationError(
                     "MultiHeadDotProductAttention.attention_mask: expected rank 2 (batch, keys) "
-                    f"or 3 (batch, queries, keys), received shape {tuple(mask.shape)}."
+                    f"or 3 (batch, queries, keys), received shape {tuple(keep.shape)}."
                 )
+            # A row with no valid key would give NaN: let it attend everywhere instead.
+            has_key = ops.max(keep, axis=-1, keepdims=True)
+            keep = ops.maximum(keep, 1.0 - has_key)
+            keep = keep[:, None, None, :] if rank == 2 else keep[:, None, :, :]
+            mask = ops.greater(keep, 0.5)
         out = ops.dot_product_attention(
             q,
             k,

@@ -37,6 +37,11 @@ class SensorLM(_TrainStep, keras.Model):
         text_encoder: a `TextEncoder` with the same output width.
         loss_type: ``"sigmoid"`` (default) or ``"softmax"``.
         loss_normalization: ``"paper"`` (default) or ``"pairs"``.
+        loss_chunk_size: None (default) or an int: compute the sigmoid loss in blocks of this
+            many texts so the full global B x B logits never exist at once (same value).
+        global_negatives: under `tf.distribute`, score local rows against the text
+            embeddings of all replicas (default True). False keeps local negatives only,
+            which changes the loss (kept for comparison; not recommended).
         logit_scale_init: initial ``t'`` (default ``log(10)``).
         logit_bias_init: initial ``b`` (default ``-10``).
         **kwargs: standard model arguments.
@@ -77,6 +82,8 @@ class SensorLM(_TrainStep, keras.Model):
         loss_normalization="paper",
         logit_scale_init=math.log(10.0),
         logit_bias_init=-10.0,
+        loss_chunk_size=None,
+        global_negatives=True,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -106,6 +113,15 @@ class SensorLM(_TrainStep, keras.Model):
         self.loss_normalization = loss_normalization
         self.logit_scale_init = float(logit_scale_init)
         self.logit_bias_init = float(logit_bias_init)
+        if loss_chunk_size is not None and (
+            isinstance(loss_chunk_size, bool) or int(loss_chunk_size) < 1
+        ):
+            raise ConfigError(
+                f"SensorLM.loss_chunk_size: expected None or a positive int, received "
+                f"{loss_chunk_size!r}."
+            )
+        self.loss_chunk_size = None if loss_chunk_size is None else int(loss_chunk_size)
+        self.global_negatives = bool(global_negatives)
         self.logit_scale = self.add_weight(
             name="logit_scale",
             shape=(),
@@ -173,6 +189,7 @@ class SensorLM(_TrainStep, keras.Model):
             loss_normalization=config.loss_normalization,
             logit_scale_init=config.logit_scale_init,
             logit_bias_init=config.logit_bias_init,
+            loss_chunk_size=config.loss_chunk_size,
             dtype=dtype,
             name=name or "sensorlm",
         )
@@ -215,6 +232,7 @@ class SensorLM(_TrainStep, keras.Model):
             loss_normalization=self.loss_normalization,
             logit_scale_init=self.logit_scale_init,
             logit_bias_init=self.logit_bias_init,
+            loss_chunk_size=self.loss_chunk_size,
         )
 
     # ------------------------------------------------------------------ forward
@@ -240,52 +258,63 @@ class SensorLM(_TrainStep, keras.Model):
         return {"sensor_embeddings": sensor_embeddings, "text_embeddings": text_embeddings}
 
     # ------------------------------------------------------------------ loss
-    def _gather_for_loss(self, sensor_embeddings, text_embeddings):
-        """Hook for data parallelism: returns ``(sensor_rows, text_columns, positive_offset,
-        loss_scale)``. On one device (and under JAX's global arrays) it is the identity."""
-        return sensor_embeddings, text_embeddings, 0, 1.0
-
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        """Contrastive loss from the embeddings of the forward pass (``y`` is not used)."""
+        """Contrastive loss from the embeddings of the forward pass (``y`` is not used).
+
+        Under data parallelism each replica scores its local rows against the text embeddings
+        of the whole global batch and divides by the global normaliser, so the replicas' summed
+        gradients equal the single-device gradients of the same global batch.
+        """
         s = ops.cast(y_pred["sensor_embeddings"], "float32")
         t = ops.cast(y_pred["text_embeddings"], "float32")
-        s_rows, t_cols, offset, loss_scale = self._gather_for_loss(s, t)
-        rows, cols = ops.shape(s_rows)[0], ops.shape(t_cols)[0]
+        g = self._gather_for_loss(s, t)
+        s_local, t_all, offset = g["sensor_local"], g["text_all"], g["offset"]
+        rows_local = ops.cast(ops.shape(s_local)[0], "float32")
+        rows_global = rows_local * float(g["replicas"])
         if self.loss_type == "sigmoid":
-            logits = contrastive_ops.contrastive_logits(
-                s_rows, t_cols, self.logit_scale, self.logit_bias
-            )
-            labels = contrastive_ops.positive_labels(rows, cols, offset)
-            loss = contrastive_ops.normalize_sigmoid_loss(
-                contrastive_ops.sigmoid_loss_sum(logits, labels),
-                rows,
-                cols,
-                self.loss_normalization,
-            )
+            if self.loss_chunk_size:
+                total = contrastive_ops.chunked_sigmoid_loss_sum(
+                    s_local, t_all, self.logit_scale, self.logit_bias, self.loss_chunk_size,
+                    offset,
+                )
+            else:
+                logits = contrastive_ops.contrastive_logits(
+                    s_local, t_all, self.logit_scale, self.logit_bias
+                )
+                labels = contrastive_ops.positive_labels(
+                    ops.shape(s_local)[0], ops.shape(t_all)[0], offset
+                )
+                total = contrastive_ops.sigmoid_loss_sum(logits, labels)
+            if self.loss_normalization == "paper":
+                loss = total / rows_global
+            else:
+                loss = total / (rows_global * ops.cast(ops.shape(t_all)[0], "float32"))
         else:
-            logits = contrastive_ops.contrastive_logits(s_rows, t_cols, self.logit_scale)
-            labels = contrastive_ops.positive_labels(rows, cols, offset)
-            loss = contrastive_ops.softmax_loss(s_rows, t_cols, self.logit_scale)
-        loss = loss * loss_scale
-        self._update_logit_statistics(ops.stop_gradient(logits), labels, offset)
+            total = contrastive_ops.softmax_loss_sum_local(
+                s_local, g["text_local"], g["sensor_all"], t_all, self.logit_scale, offset
+            )
+            loss = total / (2.0 * rows_global)
+        self._update_logit_statistics(s_local, g["text_local"])
         if self.losses:
             loss = loss + ops.cast(ops.sum(ops.stack(self.losses)), "float32")
         return loss
 
-    def _update_logit_statistics(self, logits, labels, offset):
-        is_pos = ops.cast(ops.greater(labels, 0.0), "float32")
+    def _update_logit_statistics(self, sensor_local, text_local):
+        """Logit and in-batch retrieval statistics on this replica's own (B x B) block."""
+        s = ops.stop_gradient(sensor_local)
+        t = ops.stop_gradient(text_local)
+        bias = self.logit_bias if self.loss_type == "sigmoid" else None
+        logits = contrastive_ops.contrastive_logits(s, t, self.logit_scale, bias)
+        rows = ops.shape(logits)[0]
+        is_pos = ops.eye(rows, dtype="float32")
         is_neg = 1.0 - is_pos
         pos_mean = ops.sum(logits * is_pos) / ops.maximum(ops.sum(is_pos), 1.0)
         neg_mean = ops.sum(logits * is_neg) / ops.maximum(ops.sum(is_neg), 1.0)
-        rows = ops.shape(logits)[0]
-        targets = ops.arange(rows) + offset
+        targets = ops.arange(rows)
         s2t = ops.mean(ops.cast(ops.equal(ops.argmax(logits, axis=1), targets), "float32"))
-        local = ops.slice(logits, (0, offset), (rows, rows)) if offset != 0 else logits[:, :rows]
-        t2s = ops.mean(
-            ops.cast(ops.equal(ops.argmax(local, axis=0), ops.arange(rows)), "float32")
-        )
-        self.temperature_tracker.update_state(ops.exp(self.logit_scale))
-        self.bias_tracker.update_state(self.logit_bias)
+        t2s = ops.mean(ops.cast(ops.equal(ops.argmax(logits, axis=0), targets), "float32"))
+        self.temperature_tracker.update_state(ops.exp(ops.stop_gradient(self.logit_scale)))
+        self.bias_tracker.update_state(ops.stop_gradient(self.logit_bias))
         self.positive_logit_tracker.update_state(pos_mean)
         self.negative_logit_tracker.update_state(neg_mean)
         self.sensor_to_text_tracker.update_state(s2t)
@@ -293,8 +322,21 @@ class SensorLM(_TrainStep, keras.Model):
 
     # ------------------------------------------------------------------ validated entry points
     def _validate(self, x, require_text=True):
+        """Validate in-memory inputs and convert boolean masks to int32.
+
+        Masks are accepted as bool or 0/1 ints. They enter the model as int32 because
+        `tf.distribute` cannot aggregate bool tensors (Keras' MirroredStrategy path reduces a
+        sample batch, and TensorFlow has no AddN over bool); the model treats both the same.
+        A `tf.data.Dataset` is mapped the same way.
+        """
         if isinstance(x, dict) and all(validation.is_concrete(v) for v in x.values()):
-            return validation.check_model_inputs(x, self.config, require_text=require_text)
+            x = validation.check_model_inputs(x, self.config, require_text=require_text)
+            return {
+                k: (v.astype("int32") if k in ("padding_mask", "sensor_mask") else v)
+                for k, v in x.items()
+            }
+        if type(x).__module__.startswith("tensorflow") and hasattr(x, "element_spec"):
+            return _masks_to_int32(x)
         return x
 
     def fit(self, x=None, y=None, *args, **kwargs):
@@ -302,6 +344,8 @@ class SensorLM(_TrainStep, keras.Model):
         validation_data = kwargs.get("validation_data")
         if isinstance(validation_data, dict):
             kwargs["validation_data"] = (self._validate(validation_data),)
+        elif validation_data is not None and hasattr(validation_data, "element_spec"):
+            kwargs["validation_data"] = self._validate(validation_data)
         return super().fit(x, y, *args, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
@@ -379,6 +423,8 @@ class SensorLM(_TrainStep, keras.Model):
             "loss_normalization": self.loss_normalization,
             "logit_scale_init": self.logit_scale_init,
             "logit_bias_init": self.logit_bias_init,
+            "loss_chunk_size": self.loss_chunk_size,
+            "global_negatives": self.global_negatives,
         }
 
     @classmethod
@@ -389,3 +435,22 @@ class SensorLM(_TrainStep, keras.Model):
         if isinstance(config.get("dtype"), dict):
             config["dtype"] = keras.dtype_policies.deserialize(config["dtype"])
         return cls(**config)
+
+
+def _masks_to_int32(dataset):
+    """Map a tf.data dataset of input dicts so that bool tensors become int32."""
+    import tensorflow as tf
+
+    spec = dataset.element_spec
+    first = spec[0] if isinstance(spec, tuple) else spec
+    if not isinstance(first, dict) or not any(
+        getattr(s, "dtype", None) == tf.bool for s in first.values()
+    ):
+        return dataset
+
+    def cast(element):
+        return {k: (tf.cast(v, tf.int32) if v.dtype == tf.bool else v) for k, v in element.items()}
+
+    if isinstance(spec, tuple):
+        return dataset.map(lambda x, *rest: (cast(x), *rest))
+    return dataset.map(cast)

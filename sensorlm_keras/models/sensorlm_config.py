@@ -47,6 +47,8 @@ class SensorLMConfig:
             B^2, the seed's formula).
         logit_scale_init: initial ``t'``; the temperature is ``exp(t')`` (default log 10).
         logit_bias_init: initial ``b`` (default -10).
+        loss_chunk_size: None or an int: blockwise sigmoid loss over this many texts at a time
+            (large global batches; same value as the plain loss).
 
     Example:
 
@@ -80,6 +82,7 @@ class SensorLMConfig:
     loss_normalization: str = "paper"
     logit_scale_init: float = math.log(10.0)
     logit_bias_init: float = -10.0
+    loss_chunk_size: object = None
 
     def __post_init__(self):
         for name in _INT_FIELDS:
@@ -134,6 +137,15 @@ class SensorLMConfig:
             raise ConfigError(
                 "SensorLMConfig.sensor_projection: expected None, True or False, received "
                 f"{self.sensor_projection!r}."
+            )
+        if self.loss_chunk_size is not None and (
+            isinstance(self.loss_chunk_size, bool)
+            or not isinstance(self.loss_chunk_size, int)
+            or self.loss_chunk_size < 1
+        ):
+            raise ConfigError(
+                "SensorLMConfig.loss_chunk_size: expected None or a positive int, received "
+                f"{self.loss_chunk_size!r}."
             )
         if not 0.0 <= float(self.dropout) < 1.0:
             raise ConfigError(f"SensorLMConfig.dropout: expected [0, 1), received {self.dropout!r}.")

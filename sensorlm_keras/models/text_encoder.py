@@ -157,7 +157,8 @@ class TextEncoder(keras.Model):
 
     def call(self, token_ids, padding_mask=None, training=None):
         if padding_mask is not None:
-            padding_mask = keras.ops.cast(padding_mask, "bool")
+            # int32, not bool: see MultiHeadDotProductAttention (tf.distribute and bool).
+            padding_mask = keras.ops.cast(keras.ops.cast(padding_mask, "bool"), "int32")
         x = self.encode_tokens(token_ids, padding_mask=padding_mask, training=training)
         x = self.pooler(x, padding_mask=padding_mask)
         x = self.projection(x)

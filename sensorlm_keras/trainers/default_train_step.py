@@ -1,5 +1,5 @@
 """Fallback for backends without a custom step (e.g. numpy, inference only)."""
 
 
-class DefaultTrainStep:
+class DefaultTrainStep(BaseTrainStep):
     """Uses Keras' own `train_step` unchanged."""

@@ -4,13 +4,14 @@ Under `keras.distribution.DataParallel` the arrays in the step are global (shard
 `SensorLM.compute_loss` already sees the whole global batch: no gather and no loss scaling.
 """
 
+from sensorlm_keras.trainers.base_train_step import BaseTrainStep
 import jax
 
 import keras
 from sensorlm_keras.trainers.grad_norm import global_norm
 
 
-class JAXTrainStep:
+class JAXTrainStep(BaseTrainStep):
     def train_step(self, state, data):
         trainable, non_trainable, optimizer_vars, metrics_vars = state
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)

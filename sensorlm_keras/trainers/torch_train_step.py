@@ -4,13 +4,14 @@ Multi-device training is not supported on the PyTorch backend with the pinned Ke
 (Keras' torch trainer has no distribution support); use TensorFlow or JAX for several devices.
 """
 
+from sensorlm_keras.trainers.base_train_step import BaseTrainStep
 import torch
 
 import keras
 from sensorlm_keras.trainers.grad_norm import global_norm
 
 
-class TorchTrainStep:
+class TorchTrainStep(BaseTrainStep):
     def train_step(self, data):
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
         y_pred = self(x, training=True)

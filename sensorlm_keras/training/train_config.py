@@ -33,6 +33,10 @@ class TrainConfig:
         mixed_precision: train under ``mixed_bfloat16``.
         evaluate: run the evaluation on the test split after training.
         tensorboard: write TensorBoard logs to ``<run_dir>/logs``.
+        strategy: ``"none"``, ``"mirrored"``, ``"multi_worker"``, ``"tpu"`` (TensorFlow) or
+            ``"data_parallel"``, ``"model_parallel"`` (JAX); see `DistributionPlan`.
+        cpu_devices: split the CPU into this many devices (tests, benchmarks); None = as is.
+        model_parallel_size: devices per model replica for ``"model_parallel"``.
 
     Example:
 
@@ -68,6 +72,9 @@ class TrainConfig:
     mixed_precision: bool = False
     evaluate: bool = True
     tensorboard: bool = True
+    strategy: str = "none"
+    cpu_devices: object = None
+    model_parallel_size: int = 2
 
     def __post_init__(self):
         positive = ("synthetic_people", "synthetic_days", "text_length", "vocabulary_size",
@@ -80,6 +87,19 @@ class TrainConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
                 raise ConfigError(f"TrainConfig.{name}: expected a positive number, received {value!r}.")
+        from sensorlm_keras.distribute.distribution_plan import STRATEGIES
+
+        if self.strategy not in STRATEGIES:
+            raise ConfigError(
+                f"TrainConfig.strategy: unknown {self.strategy!r}; expected one of {list(STRATEGIES)}."
+            )
+        if self.cpu_devices is not None and (
+            isinstance(self.cpu_devices, bool) or not isinstance(self.cpu_devices, int)
+            or self.cpu_devices < 1
+        ):
+            raise ConfigError(
+                f"TrainConfig.cpu_devices: expected None or a positive int, received {self.cpu_devices!r}."
+            )
         if not isinstance(self.model, dict):
             raise ConfigError(f"TrainConfig.model: expected a mapping of SensorLMConfig overrides, received {self.model!r}.")
         if self.steps_per_checkpoint > self.steps:

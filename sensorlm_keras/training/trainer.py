@@ -134,7 +134,15 @@ def train(config, overwrite=False, verbose=1):
     from sensorlm_keras.training.periodic_checkpoint import PeriodicCheckpoint
     from sensorlm_keras.training.run_artifacts import load_run, save_run
 
+    from sensorlm_keras.distribute import DistributionPlan
+
     _prepare_run_dir(config, overwrite)
+    plan = DistributionPlan(config.strategy, model_parallel_size=config.model_parallel_size)
+    if config.batch_size % plan.num_replicas:
+        raise ConfigError(
+            f"batch_size {config.batch_size} is not divisible by the {plan.num_replicas} "
+            f"data-parallel replicas of strategy {config.strategy!r}."
+        )
     keras.utils.set_random_seed(config.seed)
     if config.mixed_precision:
         keras.mixed_precision.set_global_policy("mixed_bfloat16")
@@ -152,19 +160,20 @@ def train(config, overwrite=False, verbose=1):
     model_overrides.setdefault("max_text_length", max(config.text_length, 64))
     if "patch_size" in model_overrides:
         model_overrides["patch_size"] = tuple(model_overrides["patch_size"])
-    model = SensorLM.from_preset(config.preset, **model_overrides)
-    model.compile(
-        optimizer=build_optimizer(
-            model,
-            config.steps,
-            peak_learning_rate=config.peak_learning_rate,
-            weight_decay=config.weight_decay,
-            global_clipnorm=config.global_clipnorm,
-            warmup_fraction=config.warmup_fraction,
-            cooldown_fraction=config.cooldown_fraction,
-            timescale=config.timescale,
+    with plan.scope():
+        model = SensorLM.from_preset(config.preset, **model_overrides)
+        model.compile(
+            optimizer=build_optimizer(
+                model,
+                config.steps,
+                peak_learning_rate=config.peak_learning_rate,
+                weight_decay=config.weight_decay,
+                global_clipnorm=config.global_clipnorm,
+                warmup_fraction=config.warmup_fraction,
+                cooldown_fraction=config.cooldown_fraction,
+                timescale=config.timescale,
+            )
         )
-    )
 
     train_ds = make_dataset(
         train_dir, tokenizer, config.batch_size, variant=config.caption_variant,
@@ -198,7 +207,8 @@ def train(config, overwrite=False, verbose=1):
             f"Training {config.preset} ({model.count_params():,} parameters, "
             f"{model.config.num_sensor_tokens} sensor tokens) on {manifest.num_examples} "
             f"examples, backend {keras.backend.backend()}: {config.steps} steps of batch "
-            f"{config.batch_size}, checkpoint every {config.steps_per_checkpoint} steps.",
+            f"{config.batch_size}, checkpoint every {config.steps_per_checkpoint} steps, "
+            f"{plan.describe()}.",
             flush=True,
         )
     start = time.time()
@@ -225,6 +235,7 @@ def train(config, overwrite=False, verbose=1):
         "seconds": round(time.time() - start, 1),
         "steps": int(keras.ops.convert_to_numpy(model.optimizer.iterations)),
         "resumed_from_step": backup.restored_step,
+        "distribution": plan.describe(),
         "config": config.to_dict(),
         "final_logs": final_logs,
     }
