@@ -108,12 +108,24 @@ def run(args):
     run_artifacts = train(config, overwrite=args.overwrite, verbose=verbose)
     print(f"Saved the trained model, tokenizer and run config in {config.run_dir}")
     if config.evaluate:
-        try:
-            from sensorlm_keras.evaluation import evaluate_run  # noqa: F401
-        except ImportError:
-            print("Evaluation module not available; skipped.")
-            return 0
-        from sensorlm_keras.commands import eval as eval_command
-
-        return eval_command.evaluate_after_training(run_artifacts, config, verbose=verbose)
+        evaluate_after_training(run_artifacts, config, verbose=verbose)
     return 0
+
+
+def evaluate_after_training(run_artifacts, config, verbose=1):
+    """Evaluate the finished run on the held-out people (test split) into <run_dir>/report."""
+    import os
+
+    from sensorlm_keras.evaluation import evaluate_run, format_summary
+
+    data_root = run_artifacts.config.get("data_root")
+    test_dir = os.path.join(data_root, "test") if data_root else None
+    if not test_dir or not os.path.exists(os.path.join(test_dir, "manifest.json")):
+        print("No test split next to the training data; evaluation skipped.")
+        return None
+    report = evaluate_run(
+        run_artifacts, test_dir, out_dir=os.path.join(config.run_dir, "report"),
+        progress=bool(verbose),
+    )
+    print(format_summary(report))
+    return report

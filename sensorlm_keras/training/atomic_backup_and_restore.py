@@ -5,6 +5,8 @@ import os
 
 import keras
 
+from sensorlm_keras.data.atomic_io import fsync_path
+
 
 class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
     """Back up weights + optimizer state so a killed run resumes where it stopped.
@@ -71,7 +73,7 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         meta_tmp = os.path.join(self.backup_dir, f".tmp-{os.getpid()}.json")
         try:
             self.model.save_weights(weights_tmp, overwrite=True)
-            _fsync(weights_tmp)
+            fsync_path(weights_tmp)
             step = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
             with open(meta_tmp, "w", encoding="utf-8") as f:
                 json.dump({"epoch": self._current_epoch, "batch": self._last_batch_seen,
@@ -98,10 +100,3 @@ def _finite(value):
     except (TypeError, ValueError):
         return True
 
-
-def _fsync(path):
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

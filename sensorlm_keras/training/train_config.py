@@ -114,13 +114,19 @@ class TrainConfig:
     @classmethod
     def smoke(cls, **overrides):
         """A CPU-sized run: tiny model with (30, 2) patches, 600 embedded synthetic days,
-        batch 32, 300 steps (a few minutes on 2 cores)."""
+        batch 32, 300 steps (a few minutes on 2 cores).
+
+        The logit bias starts at -log(32) ~= -3.5 instead of the paper's -10: b ~= -log(B)
+        balances one positive against B - 1 negatives at initialisation (SigLIP's reasoning
+        behind -10 for its very large batches); with batch 32 and 300 steps, b = -10 barely
+        moves and every positive logit stays below 0.
+        """
         base = dict(
             run_dir="runs/smoke",
             synthetic_people=120,
             synthetic_days=5,
             preset="sensorlm_tiny",
-            model={"patch_size": [30, 2], "max_text_length": 64},
+            model={"patch_size": [30, 2], "max_text_length": 64, "logit_bias_init": -3.5},
             text_length=48,
             vocabulary_size=1024,
             batch_size=32,

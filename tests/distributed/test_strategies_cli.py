@@ -7,21 +7,9 @@ import pytest
 
 from tests.backend_harness import explain, run_python
 
-CONFIG = {
-    "synthetic_people": 6,
-    "synthetic_days": 2,
-    "preset": "sensorlm_tiny",
-    "model": {"patch_size": [60, 2], "sensor_num_layers": 1, "text_num_layers": 1,
-              "max_text_length": 32},
-    "text_length": 24,
-    "vocabulary_size": 200,
-    "batch_size": 4,
-    "steps": 2,
-    "steps_per_checkpoint": 2,
-    "shuffle_buffer": 16,
-    "evaluate": False,
-    "tensorboard": False,
-}
+from tests.training.tiny_train_config import TINY_TRAIN_CONFIG
+
+CONFIG = {**TINY_TRAIN_CONFIG, "steps": 2, "steps_per_checkpoint": 2}
 
 CLI = """
 import sys

@@ -118,3 +118,25 @@ def test_schedule_is_serialised_with_the_model(tmp_path):
     assert isinstance(schedule, WarmupRsqrtCooldown)
     assert schedule.get_config() == model.optimizer._learning_rate.get_config()
     assert loaded.optimizer.global_clipnorm == 1.0
+
+
+def test_unfinished_run_with_another_model_config_is_refused(tmp_path):
+    from sensorlm_keras.training.trainer import _prepare_run_dir
+
+    config = TrainConfig.smoke(run_dir=str(tmp_path / "run"))
+    _prepare_run_dir(config, overwrite=False)  # writes train_config.json, as a started run
+    other = config.with_overrides({"preset": "sensorlm_small"})
+    with pytest.raises(ValueError, match="different configuration \\(preset changed\\)"):
+        _prepare_run_dir(other, overwrite=False)
+    _prepare_run_dir(other, overwrite=True)  # --overwrite starts from scratch
+
+
+def test_tokenizer_that_does_not_match_the_model_is_refused():
+    from sensorlm_keras.training.run_artifacts import check_tokenizer_matches_model
+
+    class FakeTokenizer:
+        vocabulary_size = 999
+        sequence_length = 8
+
+    with pytest.raises(ValueError, match="vocabulary size 999 does not match"):
+        check_tokenizer_matches_model(FakeTokenizer(), tiny_model())
