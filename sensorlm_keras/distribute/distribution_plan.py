@@ -208,8 +208,8 @@ class DistributionPlan:
         if self.tf_strategy is not None:
             return self.tf_strategy.num_replicas_in_sync
         if self.distribution is not None:
-            mesh = self.distribution.device_mesh
-            return mesh.shape[0] if len(mesh.shape) > 1 else mesh.shape[0]
+            # DataParallel: a 1-D mesh of replicas; ModelParallel: (batch, model), batch first.
+            return self.distribution.device_mesh.shape[0]
         return 1
 
     @contextlib.contextmanager

@@ -111,6 +111,7 @@ def test_invalid_yaml_is_reported(tmp_path):
 def test_schedule_is_serialised_with_the_model(tmp_path):
     model = tiny_model()
     model.compile(optimizer=build_optimizer(model, 100))
+    model.optimizer.build(model.trainable_variables)
     path = tmp_path / "m.keras"
     model.save(path)
     loaded = keras.saving.load_model(path)
