@@ -14,7 +14,8 @@ from sensorlm_keras.errors import ConfigError, DataError
 
 _SYNTH_EPILOG = """\
 example:
-  sensorlm data synth --people 20 --days 7 --out data/synth --shards 4 --seed 0 --salt s3cret
+  sensorlm data synth --days 140 --people 20 --out data/synth --shards 4 --seed 0 --salt s3cret
+  sensorlm data synth --days 64 --out data/small      # 10 people, about a week each
   -> data/synth/{train,validation,test}/manifest.json + *.tfrecord.gz
 
 Person ids are pseudonymised (HMAC-SHA256 with the salt) before they are written; the salt comes
@@ -55,8 +56,11 @@ def add_parser(subparsers):
         epilog=_SYNTH_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    synth.add_argument("--days", type=int, required=True, help="days per person (consecutive)")
-    synth.add_argument("--people", type=int, required=True, help="number of simulated people")
+    synth.add_argument("--days", type=int, required=True,
+                       help="total number of person-days to write")
+    synth.add_argument("--people", type=int, default=None,
+                       help="number of simulated people sharing those days (consecutive days "
+                       "each; default: one week per person, i.e. ceil(days / 7))")
     synth.add_argument(
         "--out", required=True, help="output directory (one sub-directory per split)"
     )
@@ -135,6 +139,8 @@ def run_synth(args):
     from sensorlm_keras.data.pseudonym import SALT_ENV_VAR
     from sensorlm_keras.data.synthetic import SyntheticDayGenerator
 
+    if args.people is None:
+        args.people = max(1, -(-args.days // 7))
     for name in ("days", "people", "shards"):
         if getattr(args, name) < 1:
             raise ConfigError(
@@ -152,8 +158,24 @@ def run_synth(args):
             "reproducible across runs).",
             file=sys.stderr,
         )
+    if args.people > args.days:
+        raise ConfigError(
+            f"--people: {args.people} people cannot share {args.days} day(s); expected at most "
+            f"{args.days}."
+        )
+    import numpy as np
+
     generator = SyntheticDayGenerator()
-    days = generator.generate(num_people=args.people, days_per_person=args.days, seed=args.seed)
+    days_per_person = -(-args.days // args.people)
+    days = generator.generate(num_people=args.people, days_per_person=days_per_person,
+                              seed=args.seed)
+    if len(days) > args.days:  # the last people get one day fewer, so exactly --days are kept
+        per_person = np.full(args.people, days_per_person)
+        per_person[args.people - (len(days) - args.days):] -= 1
+        keep = np.concatenate(
+            [np.arange(p * days_per_person, p * days_per_person + n) for p, n in enumerate(per_person)]
+        )
+        days = days.select(keep)
     manifests = build_tfrecord_dataset(
         days,
         args.out,
@@ -169,7 +191,7 @@ def run_synth(args):
         extra={
             "generator": "SyntheticDayGenerator",
             "people": args.people,
-            "days_per_person": args.days,
+            "days": args.days,
             "seed": args.seed,
             "salt_source": salt_source,
         },

@@ -32,7 +32,7 @@ def artifacts(tmp_path_factory):
         "--people",
         "4",
         "--days",
-        "2",
+        "8",
         "--out",
         str(data),
         "--shards",
