@@ -27,8 +27,11 @@ def build_parser():
 
     parser = CommandParser(
         prog="sensorlm",
-        description="SensorLM (Keras 3): synthetic wearable data, captions, tokenizer and "
-        "TFRecord datasets for sensor-language training.",
+        description="SensorLM (Keras 3): sensor-language models for wearable data. Generate "
+        "and caption days, train a tokenizer, train (resumable, several devices), evaluate "
+        "(zero-shot, retrieval, few-shot) and export for TF Serving. The backend is chosen by "
+        "KERAS_BACKEND (tensorflow, jax, torch).",
+        epilog="quick start:  sensorlm train --smoke && sensorlm export --run runs/smoke",
     )
     parser.add_argument("--version", action="version", version=_version())
     subparsers = parser.add_subparsers(dest="command", metavar="<command>", required=True)
