@@ -11,6 +11,7 @@ import pytest
 from sensorlm_keras import cli
 from sensorlm_keras.data import ChannelSchema, DatasetManifest, SyntheticDayGenerator
 from sensorlm_keras.tokenizers import SensorLMTokenizer
+from tests.data._cli_helpers import synth_argv
 
 pytest.importorskip("tensorflow")
 
@@ -38,23 +39,7 @@ def test_help(argv, expected, capsys):
 @pytest.fixture(scope="module")
 def synth_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("cli") / "synth"
-    argv = [
-        "data",
-        "synth",
-        "--people",
-        "4",
-        "--days",
-        "8",
-        "--out",
-        str(out),
-        "--shards",
-        "2",
-        "--seed",
-        "3",
-        "--salt",
-        "cli-salt",
-        "--no-progress",
-    ]
+    argv = synth_argv(out)
     assert cli.main(argv) == 0
     return out
 
@@ -72,23 +57,7 @@ def test_data_synth_writes_split_datasets(synth_dir, capsys):
     assert total == 8 and sum(people.values()) == 4
     # Same seed and salt -> identical shards (deterministic end to end).
     again = synth_dir.parent / "again"
-    argv = [
-        "data",
-        "synth",
-        "--people",
-        "4",
-        "--days",
-        "8",
-        "--out",
-        str(again),
-        "--shards",
-        "2",
-        "--seed",
-        "3",
-        "--salt",
-        "cli-salt",
-        "--no-progress",
-    ]
+    argv = synth_argv(again)
     assert cli.main(argv) == 0
     for split in splits:
         a = DatasetManifest.load(synth_dir / split).shards

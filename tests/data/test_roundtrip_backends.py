@@ -14,6 +14,7 @@ import sys
 import pytest
 
 from sensorlm_keras import cli
+from tests.data._cli_helpers import synth_argv
 
 pytest.importorskip("tensorflow")
 
@@ -26,25 +27,7 @@ TEXT_LENGTH = 32
 def artifacts(tmp_path_factory):
     base = tmp_path_factory.mktemp("roundtrip")
     data, tok = base / "data", base / "tok"
-    argv = [
-        "data",
-        "synth",
-        "--people",
-        "4",
-        "--days",
-        "8",
-        "--out",
-        str(data),
-        "--shards",
-        "2",
-        "--seed",
-        "0",
-        "--salt",
-        "roundtrip",
-        "--splits",
-        "1,0,0",
-        "--no-progress",
-    ]
+    argv = synth_argv(data, 0, "roundtrip", "--splits", "1,0,0")
     assert cli.main(argv) == 0
     argv = [
         "tokenizer",
