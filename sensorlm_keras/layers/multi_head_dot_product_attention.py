@@ -149,34 +149,63 @@ class MultiHeadDotProductAttention(keras.layers.Layer):
         if value is not None:
             value = ops.cast(value, self.compute_dtype)
         q, k, v = self._project_qkv(query, value)
-        mask = None
-        if attention_mask is not None:
-            # Mask arithmetic in float32: a bool tensor with several consumers makes
-            # TensorFlow aggregate "gradients" over bool under tf.distribute (AddN on bool).
-            keep = ops.cast(ops.cast(attention_mask, "bool"), "float32")
-            rank = len(keep.shape)
-            if rank not in (2, 3):
-                raise InputValidationError(
-                    "MultiHeadDotProductAttention.attention_mask: expected rank 2 (batch, keys) "
-                    f"or 3 (batch, queries, keys), received shape {tuple(keep.shape)}."
-                )
-            # A row with no valid key would give NaN: let it attend everywhere instead.
-            has_key = ops.max(keep, axis=-1, keepdims=True)
-            keep = ops.maximum(keep, 1.0 - has_key)
-            keep = keep[:, None, None, :] if rank == 2 else keep[:, None, :, :]
-            mask = ops.greater(keep, 0.5)
-        out = ops.dot_product_attention(
-            q,
-            k,
-            v,
-            mask=mask,
-            is_causal=is_causal,
-            flash_attention=self.flash_attention,
+        out = self.attend(q, k, v, self.prepare_mask(attention_mask), is_causal=is_causal)
+        return self.project_output(out, training=training)
+
+    def prepare_mask(self, attention_mask):
+        """Turns a key padding mask or full mask into the bool ``(batch, 1|heads, q, k)`` mask.
+
+        Returns None when ``attention_mask`` is None. Rows without any valid key attend
+        everywhere (instead of producing NaN).
+        """
+        if attention_mask is None:
+            return None
+        # Mask arithmetic in float32: a bool tensor with several consumers makes
+        # TensorFlow aggregate "gradients" over bool under tf.distribute (AddN on bool).
+        keep = ops.cast(ops.cast(attention_mask, "bool"), "float32")
+        rank = len(keep.shape)
+        if rank not in (2, 3):
+            raise InputValidationError(
+                "MultiHeadDotProductAttention.attention_mask: expected rank 2 (batch, keys) "
+                f"or 3 (batch, queries, keys), received shape {tuple(keep.shape)}."
+            )
+        # A row with no valid key would give NaN: let it attend everywhere instead.
+        has_key = ops.max(keep, axis=-1, keepdims=True)
+        keep = ops.maximum(keep, 1.0 - has_key)
+        keep = keep[:, None, None, :] if rank == 2 else keep[:, None, :, :]
+        return ops.greater(keep, 0.5)
+
+    def attend(self, q, k, v, mask=None, is_causal=False):
+        """Attention of projected ``q (b, t, n, h)`` over ``k, v (b, s, n, h)``.
+
+        Args:
+            q, k, v: projected query, key and value tensors.
+            mask: None or the bool mask from `prepare_mask`.
+            is_causal: bool, causal mask (query i sees keys <= i).
+
+        Returns:
+            ``(batch, query_length, heads, head_dim)``.
+        """
+        return ops.dot_product_attention(
+            q, k, v, mask=mask, is_causal=is_causal, flash_attention=self.flash_attention
         )
+
+    def project_output(self, out, training=None):
+        """Output projection ``(b, t, n, h) -> (b, t, width)`` plus bias and dropout."""
         out = ops.einsum("btnh,nhd->btd", out, self._w(self.output_kernel))
         if self.use_bias:
             out = out + self._w(self.output_bias)
         return self.dropout_layer(out, training=training)
+
+    def project_qkv(self, query, value=None):
+        """Projected ``(q, k, v)``, each ``(batch, length, heads, head_dim)``.
+
+        ``value`` is the key/value source for cross-attention and must be None otherwise.
+        """
+        query = ops.cast(query, self.compute_dtype)
+        if value is not None:
+            value = ops.cast(value, self.compute_dtype)
+        return self._project_qkv(query, value)
 
     def compute_output_shape(self, query_shape, value_shape=None):
         return tuple(query_shape)
