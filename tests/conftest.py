@@ -13,6 +13,8 @@ if str(ROOT) not in sys.path:
 
 import pytest  # noqa: E402
 
+pytest_plugins = ("tests.reliability.fuzz_counts",)  # fuzz case counts in the summary
+
 
 @pytest.fixture(autouse=True)
 def _seed():

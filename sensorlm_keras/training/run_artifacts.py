@@ -80,12 +80,16 @@ def save_run(run_dir, model, tokenizer, schema, text_length, caption_variant="hi
 
 
 def load_run(run_dir, compile=False):
-    """Load a run directory written by `save_run` (safe mode; no code is executed)."""
-    import keras
+    """Load a run directory written by `save_run` (safe mode; no code is executed).
 
+    Raises:
+        ConfigError: missing/invalid files.
+        UnsafeFileError: ``model.keras`` would execute code (see `load_keras_model_safely`).
+    """
     import sensorlm_keras.models  # noqa: F401  (registers the classes for deserialisation)
     from sensorlm_keras.data.channel_schema import ChannelSchema
     from sensorlm_keras.tokenizers import SensorLMTokenizer
+    from sensorlm_keras.utils.safe_loading import load_keras_model_safely
 
     run_dir = os.fspath(run_dir)
     if not os.path.isdir(run_dir):
@@ -106,15 +110,11 @@ def load_run(run_dir, compile=False):
             f"load_run: {config_path}: expected format_version {FORMAT_VERSION}, received "
             f"{config.get('format_version') if isinstance(config, dict) else config!r}."
         )
+    model_path = os.path.join(run_dir, MODEL_FILENAME)
     try:
-        model = keras.saving.load_model(
-            os.path.join(run_dir, MODEL_FILENAME), compile=compile, safe_mode=True
-        )
-    except (ValueError, TypeError, OSError, KeyError) as error:
-        raise ConfigError(
-            f"load_run: cannot load the run's model {os.path.join(run_dir, MODEL_FILENAME)}: "
-            f"{' '.join(str(error).split())[:500]}"
-        ) from error
+        model = load_keras_model_safely(model_path, compile=compile)
+    except ConfigError as error:
+        raise ConfigError(f"load_run: cannot load the run's model {model_path}: {error}") from error
     tokenizer = SensorLMTokenizer.load(
         os.path.join(run_dir, TOKENIZER_DIRNAME), sequence_length=int(config["text_length"])
     )
