@@ -33,9 +33,11 @@ import numpy as np
 
 from sensorlm_keras.data.dataset_manifest import MANIFEST_FILENAME, SCHEMA_VERSION, DatasetManifest
 from sensorlm_keras.data.event import Event
-from sensorlm_keras.errors import ConfigError, DataError
+from sensorlm_keras.errors import ConfigError, DataError, describe
 
 CAPTION_PREFIX = "caption/"
+# Written by `TFRecordDatasetWriter` while a split is being written, removed with the manifest.
+INCOMPLETE_MARKER = ".write-in-progress"
 SHARD_SUFFIXES = (".tfrecord", ".tfrecord.gz")
 
 
@@ -145,6 +147,12 @@ def resolve_shards(source):
         source = os.fspath(source)
         manifest = None
         if os.path.isdir(source):
+            if os.path.isfile(os.path.join(source, INCOMPLETE_MARKER)):
+                raise DataError(
+                    f"source {source!r}: the dataset is incomplete: a write was interrupted "
+                    f"(killed or out of space) before its manifest was written ({INCOMPLETE_MARKER} "
+                    "is present); write the split again (e.g. 'sensorlm data synth --overwrite')."
+                )
             if os.path.isfile(os.path.join(source, MANIFEST_FILENAME)):
                 manifest = DatasetManifest.load(source)
                 files = [os.path.join(source, s["file"]) for s in manifest.shards]
@@ -189,6 +197,88 @@ def resolve_shards(source):
     return ShardSet(files=files, manifest=manifest, compression=[compression_of(f) for f in files])
 
 
+# A stored person-day is ~0.3 MB; a record claiming more than this is refused before any reader
+# allocates it (TensorFlow's reader would try to allocate whatever a length field claims).
+MAX_RECORD_BYTES = 64 * 2**20
+
+
+def _crc32c_table():
+    table = []
+    for i in range(256):
+        crc = i
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
+        table.append(crc)
+    return table
+
+
+_CRC32C_TABLE = _crc32c_table()
+
+
+def _masked_crc32c(data):
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc = _CRC32C_TABLE[(crc ^ byte) & 0xFF] ^ (crc >> 8)
+    crc ^= 0xFFFFFFFF
+    return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+
+
+def scan_record_lengths(path, compression=None, max_record_bytes=None):
+    """Walk the record headers of a TFRecord shard without reading (or allocating) any record.
+
+    Each record is ``uint64 length | uint32 masked CRC32C(length) | data | uint32 CRC``. The
+    length fields are checked (CRC, bound, within the file) and the data is skipped, so a crafted
+    length such as 2**40 is refused before TensorFlow's reader (which would try to allocate it)
+    ever opens the file. Memory use is constant.
+
+    Args:
+        path: shard file.
+        compression: ``"GZIP"`` or ``None``.
+        max_record_bytes: largest record accepted (default `MAX_RECORD_BYTES`).
+
+    Returns:
+        ``(num_records, None)`` or ``(records_before_the_problem, reason)``.
+    """
+    import gzip
+    import struct
+    import zlib
+
+    limit = MAX_RECORD_BYTES if max_record_bytes is None else int(max_record_bytes)
+    count = 0
+    opener = gzip.open if compression == "GZIP" else open
+    try:
+        with opener(path, "rb") as f:
+            end = None if compression == "GZIP" else os.fstat(f.fileno()).st_size
+            while True:
+                header = f.read(12)
+                if not header:
+                    return count, None
+                if len(header) < 12:
+                    return count, f"record {count}: truncated length header ({len(header)} bytes)"
+                (length,) = struct.unpack("<Q", header[:8])
+                (crc,) = struct.unpack("<I", header[8:])
+                if crc != _masked_crc32c(header[:8]):
+                    return count, f"record {count}: corrupt length header (CRC mismatch)"
+                if length > limit:
+                    return count, (
+                        f"record {count}: length field claims {length} bytes, more than the "
+                        f"{limit}-byte limit (refused without allocating)"
+                    )
+                target = f.tell() + length + 4
+                if end is not None and target > end:
+                    return count, (
+                        f"record {count}: truncated ({length} bytes announced, the file ends first)"
+                    )
+                f.seek(target)
+                if f.tell() != target:
+                    return count, (
+                        f"record {count}: truncated ({length} bytes announced, the file ends first)"
+                    )
+                count += 1
+    except (OSError, EOFError, zlib.error) as error:
+        return count, f"record {count}: unreadable ({type(error).__name__}: {error})"
+
+
 def _sha256(path):
     digest = hashlib.sha256()
     with open(path, "rb") as f:
@@ -224,7 +314,9 @@ def check_shards(source, verify="auto"):
         verify: ``"checksum"``: compare size and SHA-256 with the manifest (fast, needs a
             manifest); ``"scan"``: read every record (detects truncated and corrupt records);
             ``"auto"`` (default): checksum when the manifest has checksums, else scan;
-            ``"none"``: no check.
+            ``"none"``: no check of the content. Whatever the mode, the record length fields
+            are always checked first (`scan_record_lengths`): a record claiming more than
+            `MAX_RECORD_BYTES` is refused before any reader allocates it.
 
     Returns:
         ``(good_files, bad)`` where ``bad`` maps each failing shard path to the reason.
@@ -257,9 +349,7 @@ def check_shards(source, verify="auto"):
             verify == "auto" and entry is not None and "sha256" in entry
         )
         reason = None
-        if verify == "none":
-            pass
-        elif use_checksum:
+        if use_checksum and verify != "none":  # pure Python: safe before the length scan
             size = os.path.getsize(path)
             if entry.get("num_bytes") is not None and size != entry["num_bytes"]:
                 reason = (
@@ -268,7 +358,11 @@ def check_shards(source, verify="auto"):
                 )
             elif _sha256(path) != entry.get("sha256"):
                 reason = "SHA-256 differs from the manifest (corrupt or modified)"
-        else:
+        if reason is None:  # always, before TensorFlow opens the file
+            count, reason = scan_record_lengths(path, compression)
+            if reason is not None:
+                reason = f"unreadable after {count} records ({reason})"
+        if reason is None and verify != "none" and not use_checksum:
             count, error = _scan(path, compression)
             if error is not None:
                 reason = f"unreadable after {count} records ({error})"
@@ -285,9 +379,19 @@ def decode_events(text):
     """JSON text of the ``events`` feature -> list of `Event`."""
     try:
         items = json.loads(text)
-        return [Event.from_dict(d) for d in items]
-    except (json.JSONDecodeError, TypeError) as error:
+    except (json.JSONDecodeError, RecursionError) as error:
         raise DataError(f"events: not a valid JSON event list ({error}).") from None
+    if not isinstance(items, list):
+        raise DataError(f"events: expected a JSON list of event objects, received {describe(items)}.")
+    events = []
+    for i, d in enumerate(items):
+        if not isinstance(d, dict):
+            raise DataError(f"events[{i}]: expected a JSON object, received {describe(d)}.")
+        try:
+            events.append(Event.from_dict(d))
+        except TypeError as error:
+            raise DataError(f"events[{i}]: unexpected or missing fields ({error}).") from None
+    return events
 
 
 def read_examples(source, variants=None, verify="none"):
@@ -312,6 +416,9 @@ def read_examples(source, variants=None, verify="none"):
             raise DataError(f"read_examples: corrupt shard(s): {_describe_bad(bad)}.")
     shards = resolve_shards(source)
     for path, compression in zip(shards.files, shards.compression):
+        _, reason = scan_record_lengths(path, compression)
+        if reason is not None:
+            raise DataError(f"read_examples: shard {path!r} is corrupt: {reason}.")
         dataset = tf.data.TFRecordDataset(path, compression_type=compression or "")
         iterator = iter(dataset)
         index = 0
@@ -327,6 +434,13 @@ def read_examples(source, variants=None, verify="none"):
                 ) from None
             yield _decode_record(record.numpy(), variants, path, index)
             index += 1
+
+
+def _utf8(raw, field):
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise DataError(f"{field}: expected UTF-8 text, received invalid bytes ({error}).") from None
 
 
 def _describe_bad(bad):
@@ -356,6 +470,13 @@ def _decode_record(serialized, variants, path, index):
     if version != SCHEMA_VERSION:
         raise DataError(f"{where}: schema_version expected {SCHEMA_VERSION}, received {version}.")
     t, c = one("num_timesteps", "int64_list"), one("num_channels", "int64_list")
+    names = [n.decode("utf-8", "replace") for n in f["channel_names"].bytes_list.value] if (
+        "channel_names" in f) else []
+    if t < 1 or c < 1 or c != len(names):
+        raise DataError(
+            f"{where}: expected num_timesteps >= 1 and num_channels equal to the "
+            f"{len(names)} channel_names, received num_timesteps={t}, num_channels={c}."
+        )
     sensor = np.frombuffer(one("sensor", "bytes_list"), dtype="<f4")
     mask = np.frombuffer(one("mask", "bytes_list"), dtype=np.uint8)
     if sensor.size != t * c or mask.size != t * c:
@@ -367,17 +488,22 @@ def _decode_record(serialized, variants, path, index):
         keys = sorted(k[len(CAPTION_PREFIX) :] for k in f if k.startswith(CAPTION_PREFIX))
     else:
         keys = list(variants)
-    captions = {v: one(caption_key(v), "bytes_list").decode("utf-8") for v in keys}
+    captions = {v: _utf8(one(caption_key(v), "bytes_list"), f"{where}: caption/{v}") for v in keys}
+    try:
+        events = decode_events(_utf8(one("events", "bytes_list"), "events"))
+    except DataError as error:
+        raise DataError(f"{where}: {error}") from None
     return {
         "sensor": sensor.reshape(t, c).astype(np.float32),
         "mask": mask.reshape(t, c).astype(bool),
         "missing_ratio": float(one("missing_ratio", "float_list")),
         "captions": captions,
-        "person_id": one("person_id", "bytes_list").decode("utf-8"),
+        "person_id": _utf8(one("person_id", "bytes_list"), f"{where}: person_id"),
         "day_index": int(one("day_index", "int64_list")),
-        "activity_label": one("activity_label", "bytes_list").decode("utf-8"),
-        "events": decode_events(one("events", "bytes_list").decode("utf-8")),
-        "channel_names": [n.decode("utf-8") for n in f["channel_names"].bytes_list.value],
+        "activity_label": _utf8(one("activity_label", "bytes_list"), f"{where}: activity_label"),
+        "events": events,
+        "channel_names": [_utf8(n, f"{where}: channel_names") for n in
+                          f["channel_names"].bytes_list.value],
         "schema_version": int(version),
         "shard": path,
     }

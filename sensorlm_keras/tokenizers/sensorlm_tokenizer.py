@@ -12,11 +12,23 @@ from sensorlm_keras.tokenizers.train_sentencepiece import EOS_ID, PAD_ID
 MODEL_FILENAME = "tokenizer.model"
 CONFIG_FILENAME = "tokenizer.json"
 FORMAT_VERSION = 1
+# A 32k-piece SentencePiece model is ~0.8 MB; larger files are refused before being read.
+MAX_MODEL_BYTES = 64 * 2**20
+MAX_CONFIG_BYTES = 2**20
+
+
+MAX_SEQUENCE_LENGTH = 2**16
 
 
 def _check_length(value, field):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ConfigError(f"{field}: expected a positive integer, received {value!r}.")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, np.integer))
+        or not 1 <= value <= MAX_SEQUENCE_LENGTH
+    ):
+        raise ConfigError(
+            f"{field}: expected an integer in [1, {MAX_SEQUENCE_LENGTH}], received {value!r}."
+        )
     return int(value)
 
 
@@ -60,8 +72,19 @@ class SensorLMTokenizer:
                     f"SensorLMTokenizer(proto): expected model bytes or an existing .model file, "
                     f"received the path {path!r} which does not exist."
                 )
+            size = os.path.getsize(path)
+            if size > MAX_MODEL_BYTES:
+                raise ConfigError(
+                    f"SensorLMTokenizer(proto): {path!r} is {size} bytes, more than the "
+                    f"{MAX_MODEL_BYTES}-byte limit for a SentencePiece model (refused unread)."
+                )
             with open(path, "rb") as f:
-                proto = f.read()
+                proto = f.read(MAX_MODEL_BYTES + 1)
+        if isinstance(proto, (bytes, bytearray)) and len(proto) > MAX_MODEL_BYTES:
+            raise ConfigError(
+                f"SensorLMTokenizer(proto): {len(proto)} bytes, more than the {MAX_MODEL_BYTES}-"
+                "byte limit for a SentencePiece model."
+            )
         if not isinstance(proto, (bytes, bytearray)) or not proto:
             raise ConfigError(
                 f"SensorLMTokenizer(proto): expected non-empty bytes, received {describe(proto)}."
@@ -335,10 +358,16 @@ class SensorLMTokenizer:
                     f"SensorLMTokenizer.load(directory): expected {os.path.basename(path)} in "
                     f"{directory!r}, it does not exist."
                 )
+        size = os.path.getsize(config_path)
+        if size > MAX_CONFIG_BYTES:
+            raise ConfigError(
+                f"SensorLMTokenizer.load: {config_path} is {size} bytes, more than the "
+                f"{MAX_CONFIG_BYTES}-byte limit for a tokenizer config."
+            )
         try:
             with open(config_path, encoding="utf-8") as f:
                 config = json.load(f)
-        except json.JSONDecodeError as error:
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
             raise ConfigError(
                 f"SensorLMTokenizer.load: {config_path} is not valid JSON ({error})."
             ) from None
