@@ -9,6 +9,7 @@ anything fails, the temporary file is removed and the final name is left untouch
 
 import contextlib
 import os
+import re
 import secrets
 
 
@@ -113,3 +114,42 @@ def atomic_write_text(path, text):
     """Write ``text`` (str, UTF-8) to ``path`` atomically."""
     with atomic_open(path, "w") as f:
         f.write(text)
+
+
+_STALE_RE = re.compile(r"\.tmp-(?:(?:export|assets)-\d+-)?(\d+)-[0-9a-f]+$")
+
+
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def remove_stale_temporaries(directory):
+    """Delete hidden temporary files/directories left in ``directory`` by killed processes.
+
+    Only names written by this package's atomic writers (``.<name>.tmp-<pid>-<hex>``,
+    ``.tmp-export-<version>-<pid>-<hex>``) whose process no longer exists are removed; a writer
+    still running (even in another process) is never touched. Returns the removed names.
+    """
+    import shutil
+
+    removed = []
+    if not os.path.isdir(directory):
+        return removed
+    for name in os.listdir(directory):
+        match = _STALE_RE.search(name) if name.startswith(".") else None
+        if match is None or _pid_alive(int(match.group(1))):
+            continue
+        path = os.path.join(directory, name)
+        with contextlib.suppress(OSError):
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path)
+            else:
+                os.remove(path)
+            removed.append(name)
+    return removed

@@ -5,11 +5,16 @@ import os
 
 import numpy as np
 
-from sensorlm_keras.data.atomic_io import fsync_directory, fsync_path
+from sensorlm_keras.data.atomic_io import (
+    atomic_write_text,
+    fsync_directory,
+    fsync_path,
+    remove_stale_temporaries,
+)
 from sensorlm_keras.data.dataset_manifest import MANIFEST_FILENAME, DatasetManifest
 from sensorlm_keras.data.event import Event
 from sensorlm_keras.data.pseudonym import pseudonymize_person_id, resolve_salt
-from sensorlm_keras.data.tfrecord import _sha256, serialize_example
+from sensorlm_keras.data.tfrecord import INCOMPLETE_MARKER, _sha256, serialize_example
 from sensorlm_keras.errors import ConfigError, DataError, describe
 
 _COMPRESSIONS = {None: None, "": None, "none": None, "gzip": "GZIP", "GZIP": "GZIP"}
@@ -123,6 +128,12 @@ class TFRecordDatasetWriter:
             with contextlib.suppress(Exception):
                 self._old_manifest = DatasetManifest.load(self.directory)
         os.makedirs(self.directory, exist_ok=True)
+        # Temporary shards of a writer that was killed (SIGKILL, power loss) never carry a final
+        # name; remove them so they do not pile up.
+        remove_stale_temporaries(self.directory)
+        # Present from the first shard until the manifest is written: readers refuse a directory
+        # holding it (a write was interrupted between renaming shards and the manifest).
+        atomic_write_text(os.path.join(self.directory, INCOMPLETE_MARKER), f"pid {os.getpid()}\n")
         self._writers = [None] * num_shards
         self._tmp_paths = [None] * num_shards
         self._counts = [0] * num_shards
@@ -303,6 +314,7 @@ class TFRecordDatasetWriter:
             raise
         self._closed = True
         self.manifest = manifest
+        self._remove_marker()
         self._remove_stale_shards(manifest)
         return manifest
 
@@ -328,6 +340,11 @@ class TFRecordDatasetWriter:
                     os.remove(tmp)
                 self._tmp_paths[index] = None
         self._closed = True
+        self._remove_marker()
+
+    def _remove_marker(self):
+        with contextlib.suppress(OSError):
+            os.remove(os.path.join(self.directory, INCOMPLETE_MARKER))
 
     def __enter__(self):
         return self

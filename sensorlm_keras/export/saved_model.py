@@ -415,6 +415,9 @@ def _export_in_process(
     run = run_dir_or_run if isinstance(run_dir_or_run, RunArtifacts) else load_run(run_dir_or_run)
     model_dir, version, final = _resolve_target(export_base, name, version, overwrite)
     os.makedirs(model_dir, exist_ok=True)
+    from sensorlm_keras.data.atomic_io import remove_stale_temporaries
+
+    remove_stale_temporaries(model_dir)  # left by an export that was killed
     token = f"{version}-{os.getpid()}-{secrets.token_hex(4)}"
     tmp = os.path.join(model_dir, f".tmp-export-{token}")
     staging = os.path.join(model_dir, f".tmp-assets-{token}")
