@@ -6,6 +6,7 @@ import os
 import keras
 
 from sensorlm_keras.data.atomic_io import fsync_path
+from sensorlm_keras.errors import DataError
 
 
 class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
@@ -19,7 +20,11 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
       previous backup stays valid);
     - a backup is never written when the epoch's loss is NaN/Inf, so the last backup is always a
       good one;
-    - the step counter (``optimizer.iterations``) is recorded and reported on restore.
+    - the step counter (``optimizer.iterations``) is recorded and reported on restore;
+    - a run stopped by a NaN/Inf loss keeps its backup (Keras deletes it at the end of every
+      ``fit``), so the same command resumes from the last good state;
+    - a corrupt or truncated backup (weights or metadata) falls back to the previous one with a
+      notice; if both are unusable, `DataError` names the files and the cause.
 
     Args:
         backup_dir: directory of the backup.
@@ -41,6 +46,60 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         self.verbose = verbose
         self.restored_step = None
         self._last_logs = None
+        self._saw_non_finite_loss = False
+
+    def on_train_begin(self, logs=None):
+        self._saw_non_finite_loss = False
+        try:
+            self._load_model()
+            return
+        except Exception as error:  # h5py OSError, JSON errors, shape mismatches, ...
+            first = f"{type(error).__name__}: {' '.join(str(error).split())[:300]}"
+        if not os.path.exists(self._prev_weights_path):
+            raise DataError(
+                f"backup {self._weights_path} (or its metadata {self._training_metadata_path}) is "
+                f"corrupt or unreadable ({first}) and there is no previous backup to fall back "
+                f"to; delete {self.backup_dir} to start the run over."
+            ) from None
+        print(
+            f"Backup {self._weights_path} is corrupt or unreadable ({first}); resuming from the "
+            f"previous backup {self._prev_weights_path}.",
+            flush=True,
+        )
+        for src, dst in ((self._prev_weights_path, self._weights_path),
+                         (self._prev_training_metadata_path, self._training_metadata_path)):
+            if os.path.exists(src):
+                tmp = os.path.join(self.backup_dir, f".tmp-{os.getpid()}-restore")
+                with open(src, "rb") as fin, open(tmp, "wb") as fout:
+                    fout.write(fin.read())
+                os.replace(tmp, dst)
+            elif os.path.exists(dst):
+                os.remove(dst)
+        try:
+            self._load_model()
+        except Exception as error:
+            raise DataError(
+                f"backups {self._weights_path} and {self._prev_weights_path} are both corrupt or "
+                f"unreadable ({type(error).__name__}: {' '.join(str(error).split())[:300]}); "
+                f"delete {self.backup_dir} to start the run over."
+            ) from None
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not _finite(loss):
+            self._saw_non_finite_loss = True
+        super().on_train_batch_end(batch, logs)
+
+    def on_train_end(self, logs=None):
+        if self._saw_non_finite_loss:
+            if self.verbose:
+                print(
+                    f"Training stopped on a non-finite loss: keeping the last good backup in "
+                    f"{self.backup_dir}.",
+                    flush=True,
+                )
+            return
+        super().on_train_end(logs)
 
     def _load_model(self):
         super()._load_model()

@@ -19,6 +19,7 @@ mode is reported as `UnsafeFileError` naming the file, any other failure as `Con
 import json
 import os
 import zipfile
+import zlib
 
 from sensorlm_keras.errors import ConfigError, UnsafeFileError
 
@@ -208,7 +209,8 @@ def load_keras_model_safely(path, compile=False, custom_objects=None):
         return keras.saving.load_model(
             path, compile=compile, safe_mode=True, custom_objects=custom_objects
         )
-    except (ValueError, TypeError, OSError, KeyError, AttributeError, ImportError) as error:
+    except (ValueError, TypeError, OSError, KeyError, AttributeError, ImportError, EOFError,
+            RuntimeError, zipfile.BadZipFile, zlib.error) as error:
         message = " ".join(str(error).split())[:500]
         lowered = message.lower()
         if "safe_mode" in lowered or "lambda" in lowered or "unsafe" in lowered:
