@@ -185,7 +185,8 @@ def preprocess_days(
 ):
     """Clean, mask, z-score, clip, filter and impute raw minute-level person-days.
 
-    Non-finite values (NaN, +Inf, -Inf) are treated as missing, never as errors. Values outside
+    Non-finite values (NaN, +Inf, -Inf) are treated as missing, never as errors, and so are
+    finite values whose z-score does not fit a float32 (overflow). Values outside
     the channel's plausible range (`PLAUSIBLE_RANGES`, e.g. negative steps, heart rate outside
     25..250 bpm, SpO2 above 100 %) are treated as missing; channels without an entry only get the
     non-finite check. A channel missing for a whole day is allowed (imputed to 0 and fully
@@ -266,14 +267,21 @@ def preprocess_days(
                 )
         bad |= ow[:, :, None]
     x[bad] = np.nan
+    # A finite value whose z-score does not fit a float32 (e.g. 1e308, or 1e38 with a std below
+    # 1) is as unusable as a NaN: it becomes missing instead of an infinite z-score.
+    with np.errstate(over="ignore", invalid="ignore"):
+        z_all = (x - schema.means) / schema.stds
+        overflow = ~bad & ~(np.abs(z_all) <= np.finfo(np.float32).max)
+    if overflow.any():
+        bad |= overflow
+        z_all[overflow] = np.nan
 
     missing_ratio = bad.mean(axis=(1, 2))
     keep = (missing_ratio <= float(missing_threshold)) & (missing_ratio < 1.0)
     kept = np.flatnonzero(keep).astype(np.int64)
     dropped = np.flatnonzero(~keep).astype(np.int64)
 
-    x = x[kept]
-    z = (x - schema.means) / schema.stds
+    z = z_all[kept]
     if clip is not None:
         np.clip(z, -float(clip), float(clip), out=z)
     sensor = impute_over_time(z, axis=1).astype(np.float32)
@@ -301,7 +309,8 @@ def _to_day(value, field):
     return ts.date()
 
 
-def preprocess_dataframe(df, schema=None, date=None, sort=False, off_wrist=None, **kwargs):
+def preprocess_dataframe(df, schema=None, date=None, sort=False, off_wrist=None, max_days=366,
+                         **kwargs):
     """Preprocess a timestamped DataFrame: resample to minutes, cut at midnight, then clean.
 
     Cleaning of non-finite and implausible values happens on the raw samples, before the
@@ -322,6 +331,9 @@ def preprocess_dataframe(df, schema=None, date=None, sort=False, off_wrist=None,
         off_wrist: optional name of a boolean column of ``df``; a minute with any ``True``
             sample is off-wrist (missing in every channel). An array ``(N, 1440)`` aligned with
             the cut days is also accepted.
+        max_days: most calendar days cut in one call (default 366): the output holds
+            ``days x 1440 x C`` values, so a stray timestamp decades away is refused instead of
+            allocating decades of minutes. Pass ``date=[...]`` or split the frame for more.
         **kwargs: forwarded to `preprocess_days` (``missing_threshold``, ``clip``,
             ``plausible_ranges``).
 
@@ -408,29 +420,47 @@ def preprocess_dataframe(df, schema=None, date=None, sort=False, off_wrist=None,
     index = df.index
     if index.tz is not None:
         index = index.tz_localize(None)  # local wall-clock time
-    low, high = _range_bounds(schema, kwargs.get("plausible_ranges"))
-    raw = values.to_numpy(dtype=np.float64, copy=True)
-    raw[~np.isfinite(raw) | (raw < low) | (raw > high)] = np.nan
-    frame = pd.DataFrame(raw, index=index, columns=list(schema.names))
-    minutes = frame.resample("1min").mean()
-    if ow_col is not None:
-        ow_minutes = (
-            pd.Series(ow_col.to_numpy().astype(bool), index=index).resample("1min").max()
-        )
-
+    if isinstance(max_days, bool) or not isinstance(max_days, int) or max_days < 1:
+        raise ConfigError(f"max_days: expected a positive integer, received {max_days!r}.")
     if date is None:
         if len(index) == 0:
             raise DataError("df: expected at least one row when date is None, received 0 rows.")
         first = index.min().normalize()
         last = index.max().normalize()
+        span = (last - first).days + 1
+        if span > max_days:
+            raise DataError(
+                f"df.index: the timestamps span {span} calendar days ({first.date()} to "
+                f"{last.date()}), more than max_days={max_days}; pass date=[...] to cut "
+                "specific days, split the frame, or raise max_days."
+            )
         days = [d.date() for d in pd.date_range(first, last, freq="D")]
     else:
         seq = date if isinstance(date, (list, tuple)) else [date]
         if not seq:
             raise DataError("date: expected a date or a non-empty list of dates, received [].")
+        if len(seq) > max_days:
+            raise DataError(
+                f"date: expected at most max_days={max_days} dates, received {len(seq)}."
+            )
         days = [_to_day(d, "date") for d in seq]
         if len(set(days)) != len(days):
             raise DataError(f"date: expected distinct dates, received {seq!r}.")
+
+    low, high = _range_bounds(schema, kwargs.get("plausible_ranges"))
+    raw = values.to_numpy(dtype=np.float64, copy=True)
+    raw[~np.isfinite(raw) | (raw < low) | (raw > high)] = np.nan
+    # Only the requested days' rows, averaged per minute that has samples (a groupby, not a
+    # resample: memory follows the rows and the days, never the span between timestamps).
+    wanted = index.normalize().isin(pd.DatetimeIndex([pd.Timestamp(d) for d in days]))
+    minute_of = index[wanted].floor("min")
+    frame = pd.DataFrame(raw[wanted], index=index[wanted], columns=list(schema.names))
+    minutes = frame.groupby(minute_of).mean()
+    if ow_col is not None:
+        ow_minutes = (
+            pd.Series(ow_col.to_numpy().astype(bool)[wanted], index=index[wanted])
+            .groupby(minute_of).max()
+        )
 
     starts = pd.DatetimeIndex([pd.Timestamp(d) for d in days])
     offsets = pd.to_timedelta(np.arange(MINUTES_PER_DAY), unit="min")
