@@ -89,6 +89,11 @@ def _check_seed(seed, field):
     return int(seed)
 
 
+# Larger |z-scores| are not measurements (heart rate mean + 1000 std is ~10,000 bpm); they are
+# refused instead of being written into a caption.
+MAX_ABS_Z = 1000.0
+
+
 class CaptionGenerator:
     """Generate SensorLM's hierarchical captions (statistical, structural, semantic).
 
@@ -244,6 +249,16 @@ class CaptionGenerator:
                 f"preprocess_days, and pass the mask), received {len(bad)} NaN/Inf value(s), "
                 f"first at index {first} (channel {self.schema.names[first[-1]]!r})."
             )
+        if z.size:
+            peak = np.abs(z).max(axis=tuple(range(z.ndim - 1)))
+            worst = int(np.argmax(peak))
+            if peak[worst] > MAX_ABS_Z:
+                raise DataError(
+                    f"{field}: expected z-scores with |z| <= {MAX_ABS_Z:g} (preprocess_days clips "
+                    f"at 5), received |z| = {float(peak[worst]):.4g} in channel "
+                    f"{self.schema.names[worst]!r}; such values would be captioned as physically "
+                    "impossible numbers."
+                )
         return z
 
     def _check_mask(self, mask, shape, field):
