@@ -4,6 +4,10 @@ import keras
 from keras import ops
 
 from sensorlm_keras.errors import InputValidationError
+from sensorlm_keras.layers.chunked_attention import (
+    chunked_dot_product_attention,
+    resolve_attention_chunk_size,
+)
 
 
 @keras.saving.register_keras_serializable(package="sensorlm_keras")
@@ -18,6 +22,11 @@ class MultiHeadDotProductAttention(keras.layers.Layer):
     ``flash_attention=None`` lets the backend decide (flash attention is never forced on, it
     raises on CPU).
 
+    With ``attention_chunk_size`` set, long self- or cross-attention is computed over blocks of
+    queries, each rematerialised in the backward pass (see
+    `sensorlm_keras.layers.chunked_attention`): the same result as full attention, with
+    activation memory linear instead of quadratic in the number of tokens.
+
     Args:
         num_heads: int, number of attention heads.
         head_dim: int or None; default ``width // num_heads``.
@@ -25,6 +34,9 @@ class MultiHeadDotProductAttention(keras.layers.Layer):
         use_bias: bool, whether projections have biases.
         dropout: float, dropout rate on the attention output.
         flash_attention: None (backend decides), True or False.
+        attention_chunk_size: None (full attention), a positive int (query block size, used
+            when the query is longer) or ``"auto"`` (chunk long sequences on CPU-only
+            machines, keep the backend kernel on GPU/TPU).
         kernel_initializer: initializer of the projection kernels.
         **kwargs: standard layer arguments.
 
@@ -55,6 +67,7 @@ class MultiHeadDotProductAttention(keras.layers.Layer):
         use_bias=True,
         dropout=0.0,
         flash_attention=None,
+        attention_chunk_size=None,
         kernel_initializer="glorot_uniform",
         **kwargs,
     ):
@@ -69,6 +82,8 @@ class MultiHeadDotProductAttention(keras.layers.Layer):
         self.use_bias = bool(use_bias)
         self.dropout = float(dropout)
         self.flash_attention = flash_attention
+        resolve_attention_chunk_size(attention_chunk_size, None)  # validates the value
+        self.attention_chunk_size = attention_chunk_size
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.dropout_layer = keras.layers.Dropout(self.dropout, dtype=self.dtype_policy)
 
@@ -186,6 +201,14 @@ class MultiHeadDotProductAttention(keras.layers.Layer):
         Returns:
             ``(batch, query_length, heads, head_dim)``.
         """
+        query_length, key_length = q.shape[1], k.shape[1]
+        chunk = None
+        if self.flash_attention is not True and None not in (query_length, key_length):
+            chunk = resolve_attention_chunk_size(self.attention_chunk_size, max(query_length, key_length))
+        if chunk is not None and query_length > chunk:
+            return chunked_dot_product_attention(
+                q, k, v, mask=mask, is_causal=is_causal, chunk_size=chunk
+            )
         return ops.dot_product_attention(
             q, k, v, mask=mask, is_causal=is_causal, flash_attention=self.flash_attention
         )
@@ -220,6 +243,7 @@ class MultiHeadDotProductAttention(keras.layers.Layer):
                 "use_bias": self.use_bias,
                 "dropout": self.dropout,
                 "flash_attention": self.flash_attention,
+                "attention_chunk_size": self.attention_chunk_size,
                 "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
             }
         )

@@ -18,6 +18,11 @@ class TransformerBlock(keras.layers.Layer):
         activation: MLP activation, default ``"gelu"``.
         flash_attention: None (backend decides), True or False.
         is_causal: bool, causal self-attention (text decoders).
+        attention_chunk_size: None, a positive int or ``"auto"``: memory-efficient exact
+            attention over query blocks (see `MultiHeadDotProductAttention`).
+        remat: bool, rematerialise the block in training: only its input is kept for the
+            backward pass, which recomputes the block (`keras.remat`: ``tf.recompute_grad``,
+            ``jax.checkpoint``, ``torch.utils.checkpoint``).
         **kwargs: standard layer arguments.
 
     Call arguments:
@@ -45,6 +50,8 @@ class TransformerBlock(keras.layers.Layer):
         activation="gelu",
         flash_attention=None,
         is_causal=False,
+        attention_chunk_size=None,
+        remat=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -55,6 +62,8 @@ class TransformerBlock(keras.layers.Layer):
         self.activation = activation
         self.flash_attention = flash_attention
         self.is_causal = bool(is_causal)
+        self.attention_chunk_size = attention_chunk_size
+        self.remat = bool(remat)
         policy = self.dtype_policy
         self.norm1 = keras.layers.LayerNormalization(
             epsilon=self.layer_norm_epsilon, dtype=policy, name="norm1"
@@ -63,6 +72,7 @@ class TransformerBlock(keras.layers.Layer):
             self.num_heads,
             dropout=self.dropout,
             flash_attention=flash_attention,
+            attention_chunk_size=attention_chunk_size,
             dtype=policy,
             name="attention",
         )
@@ -81,6 +91,17 @@ class TransformerBlock(keras.layers.Layer):
         self.built = True
 
     def call(self, inputs, padding_mask=None, training=None):
+        if self.remat and training:
+            # keras.remat sees one positional tensor: the mask and the Python training flag
+            # are closed over (tf.recompute_grad takes no keyword arguments in graph mode and
+            # jax.checkpoint would trace the flag).
+            def forward(x):
+                return self._forward(x, padding_mask, training)
+
+            return keras.remat(forward)(inputs)
+        return self._forward(inputs, padding_mask, training)
+
+    def _forward(self, inputs, padding_mask, training):
         x = inputs
         y = self.norm1(x)
         y = self.attention(y, attention_mask=padding_mask, is_causal=self.is_causal, training=training)
@@ -103,6 +124,8 @@ class TransformerBlock(keras.layers.Layer):
                 "activation": self.activation,
                 "flash_attention": self.flash_attention,
                 "is_causal": self.is_causal,
+                "attention_chunk_size": self.attention_chunk_size,
+                "remat": self.remat,
             }
         )
         return config

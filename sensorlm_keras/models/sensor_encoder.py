@@ -32,6 +32,11 @@ class SensorEncoder(keras.Model):
         layer_norm_epsilon: float, LayerNorm epsilon.
         flash_attention: None (backend decides), True or False.
         normalize: bool, L2-normalise the output (default True).
+        attention_chunk_size: None, a positive int or ``"auto"``: exact attention over blocks
+            of that many queries, rematerialised (activation memory linear in tokens; see
+            `sensorlm_keras.layers.chunked_attention`).
+        remat: bool, rematerialise every transformer block in the backward pass
+            (`keras.remat`): less activation memory for about one extra forward pass.
         **kwargs: standard model arguments (``name``, ``dtype``).
 
     Call arguments:
@@ -64,6 +69,8 @@ class SensorEncoder(keras.Model):
         layer_norm_epsilon=1e-6,
         flash_attention=None,
         normalize=True,
+        attention_chunk_size=None,
+        remat=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -79,6 +86,8 @@ class SensorEncoder(keras.Model):
         self.layer_norm_epsilon = float(layer_norm_epsilon)
         self.flash_attention = flash_attention
         self.normalize = bool(normalize)
+        self.attention_chunk_size = attention_chunk_size
+        self.remat = bool(remat)
 
         policy = self.dtype_policy
         self.patch_embedding = PatchEmbedding(
@@ -96,6 +105,8 @@ class SensorEncoder(keras.Model):
                 dropout=self.dropout,
                 layer_norm_epsilon=self.layer_norm_epsilon,
                 flash_attention=flash_attention,
+                attention_chunk_size=attention_chunk_size,
+                remat=self.remat,
                 dtype=policy,
                 name=f"block_{i}",
             )
@@ -196,6 +207,8 @@ class SensorEncoder(keras.Model):
             "layer_norm_epsilon": self.layer_norm_epsilon,
             "flash_attention": self.flash_attention,
             "normalize": self.normalize,
+            "attention_chunk_size": self.attention_chunk_size,
+            "remat": self.remat,
         }
 
     @classmethod

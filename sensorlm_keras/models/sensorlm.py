@@ -164,6 +164,8 @@ class SensorLM(_TrainStep, keras.Model):
             dropout=config.dropout,
             layer_norm_epsilon=config.layer_norm_epsilon,
             flash_attention=config.flash_attention,
+            attention_chunk_size=config.attention_chunk_size,
+            remat=config.remat,
             dtype=dtype,
             name="sensor_encoder",
         )
@@ -228,6 +230,8 @@ class SensorLM(_TrainStep, keras.Model):
             dropout=s.dropout,
             layer_norm_epsilon=s.layer_norm_epsilon,
             flash_attention=s.flash_attention,
+            attention_chunk_size=s.attention_chunk_size,
+            remat=s.remat,
             loss=self.loss_type,
             loss_normalization=self.loss_normalization,
             logit_scale_init=self.logit_scale_init,

@@ -42,6 +42,12 @@ class SensorLMConfig:
         dropout: dropout rate in both towers.
         layer_norm_epsilon: LayerNorm epsilon (1e-6).
         flash_attention: None lets each backend decide; never force True on CPU.
+        attention_chunk_size: ``"auto"`` (default: on CPU-only machines, sensor attention over
+            more than 1024 tokens runs in rematerialised blocks of 512 queries, exact and with
+            linear memory; on GPU/TPU the backend's flash kernel), None (always full
+            attention) or a positive int (block size).
+        remat: bool, rematerialise each sensor transformer block (less memory, ~1/3 more
+            compute).
         loss: ``"sigmoid"`` (SigLIP, default) or ``"softmax"`` (CLIP).
         loss_normalization: ``"paper"`` (sum over pairs / B, default) or ``"pairs"`` (mean over
             B^2, the seed's formula).
@@ -78,6 +84,8 @@ class SensorLMConfig:
     dropout: float = 0.0
     layer_norm_epsilon: float = 1e-6
     flash_attention: object = None
+    attention_chunk_size: object = "auto"
+    remat: bool = False
     loss: str = "sigmoid"
     loss_normalization: str = "paper"
     logit_scale_init: float = math.log(10.0)
@@ -137,6 +145,19 @@ class SensorLMConfig:
             raise ConfigError(
                 "SensorLMConfig.sensor_projection: expected None, True or False, received "
                 f"{self.sensor_projection!r}."
+            )
+        if self.attention_chunk_size not in (None, "auto") and (
+            isinstance(self.attention_chunk_size, bool)
+            or not isinstance(self.attention_chunk_size, int)
+            or self.attention_chunk_size < 1
+        ):
+            raise ConfigError(
+                "SensorLMConfig.attention_chunk_size: expected None, 'auto' or a positive int, "
+                f"received {self.attention_chunk_size!r}."
+            )
+        if not isinstance(self.remat, bool):
+            raise ConfigError(
+                f"SensorLMConfig.remat: expected True or False, received {self.remat!r}."
             )
         if self.loss_chunk_size is not None and (
             isinstance(self.loss_chunk_size, bool)

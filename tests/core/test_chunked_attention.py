@@ -1,0 +1,121 @@
+"""Memory-efficient attention and rematerialisation give the same numbers as exact attention.
+
+References: a NumPy softmax attention (independent of keras), and the same model with
+``attention_chunk_size=None, remat=False`` trained one SGD step from the same weights.
+"""
+
+import numpy as np
+import pytest
+from keras import ops
+
+from sensorlm_keras import SensorLM, SensorLMConfig
+from sensorlm_keras.errors import ConfigError
+from sensorlm_keras.layers import MultiHeadDotProductAttention, TransformerBlock
+from sensorlm_keras.layers.chunked_attention import (
+    chunked_dot_product_attention,
+    resolve_attention_chunk_size,
+)
+from tests.core.helpers import random_batch, tiny_model
+
+
+def numpy_attention(q, k, v, keep=None):
+    """q (b, t, n, h), k/v (b, s, n, h), keep bool (b, t, s) or None."""
+    scores = np.einsum("btnh,bsnh->bnts", q, k) / np.sqrt(q.shape[-1])
+    if keep is not None:
+        scores = np.where(keep[:, None], scores, -np.inf)
+    scores = scores - scores.max(-1, keepdims=True)
+    weights = np.exp(scores)
+    weights /= weights.sum(-1, keepdims=True)
+    return np.einsum("bnts,bsnh->btnh", weights, v)
+
+
+@pytest.mark.parametrize("chunk", [2, 7, 23, 64])
+@pytest.mark.parametrize("masking", ["none", "padding", "causal", "full"])
+def test_chunked_attention_equals_numpy_reference(chunk, masking):
+    rng = np.random.default_rng(chunk)
+    b, t, n, h = 2, 23, 3, 8
+    q, k, v = (rng.standard_normal((b, t, n, h)).astype("float32") for _ in range(3))
+    keep = np.ones((b, t, t), bool)
+    mask, is_causal = None, False
+    if masking == "padding":
+        valid = np.arange(t)[None, :] < np.array([[t], [15]])
+        keep = np.broadcast_to(valid[:, None, :], (b, t, t))
+        mask = valid[:, None, None, :]
+    elif masking == "causal":
+        keep = np.broadcast_to(np.tril(np.ones((t, t), bool)), (b, t, t))
+        is_causal = True
+    elif masking == "full":
+        keep = rng.random((b, t, t)) < 0.6
+        keep[:, :, 0] = True
+        mask = keep[:, None]
+    expected = numpy_attention(q, k, v, keep)
+    got = chunked_dot_product_attention(q, k, v, mask=mask, is_causal=is_causal,
+                                        chunk_size=chunk)
+    np.testing.assert_allclose(ops.convert_to_numpy(got), expected, atol=2e-6, rtol=1e-5)
+
+
+def test_layer_with_chunks_equals_full_attention_layer():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 37, 16)).astype("float32")
+    valid = (np.arange(37)[None, :] < np.array([[37], [20]])).astype("int32")
+    full = MultiHeadDotProductAttention(num_heads=4)
+    chunked = MultiHeadDotProductAttention(num_heads=4, attention_chunk_size=8)
+    full.build(x.shape)
+    chunked.build(x.shape)
+    chunked.set_weights(full.get_weights())
+    for causal in (False, True):
+        a = ops.convert_to_numpy(full(x, attention_mask=valid, is_causal=causal))
+        c = ops.convert_to_numpy(chunked(x, attention_mask=valid, is_causal=causal))
+        np.testing.assert_allclose(c, a, atol=2e-6)
+    config = chunked.get_config()
+    assert config["attention_chunk_size"] == 8
+    assert MultiHeadDotProductAttention.from_config(config).attention_chunk_size == 8
+    block = TransformerBlock(num_heads=4, mlp_dim=32, attention_chunk_size="auto")
+    assert TransformerBlock.from_config(block.get_config()).attention_chunk_size == "auto"
+
+
+def test_resolve_attention_chunk_size():
+    assert resolve_attention_chunk_size(None, 5000) is None
+    assert resolve_attention_chunk_size(64, 5000) == 64
+    assert resolve_attention_chunk_size("auto", 100) is None  # short: exact kernel
+    # These tests run on CPU-only machines: long sequences are chunked.
+    assert resolve_attention_chunk_size("auto", 2448) == 512
+    for bad in (0, -3, True, "fast", 2.5):
+        with pytest.raises(ConfigError, match="attention_chunk_size"):
+            resolve_attention_chunk_size(bad, 100)
+    with pytest.raises(ConfigError, match="attention_chunk_size"):
+        SensorLMConfig(attention_chunk_size=0)
+    with pytest.raises(ConfigError, match="remat"):
+        SensorLMConfig(remat="yes")
+
+
+def test_chunked_and_remat_training_step_equals_exact():
+    """Gradients through chunked attention and rematerialised blocks equal the exact ones:
+    one SGD step from the same weights lands on the same weights."""
+    import keras
+
+    reference = tiny_model(attention_chunk_size=None, remat=False, sensor_num_layers=1)
+    candidate = tiny_model(attention_chunk_size=9, remat=True, sensor_num_layers=1)
+    assert candidate.sensor_encoder.num_tokens == 24  # -> blocks of 9, 9 and 6 queries
+    candidate.set_weights(reference.get_weights())
+    initial = [np.array(w) for w in reference.get_weights()]
+    batch = random_batch(4, seed=5)
+    for model in (reference, candidate):
+        model.compile(optimizer=keras.optimizers.SGD(learning_rate=1.0))
+    loss_ref = float(reference.train_on_batch(batch, return_dict=True)["loss"])
+    loss_new = float(candidate.train_on_batch(batch, return_dict=True)["loss"])
+    assert abs(loss_new - loss_ref) <= 1e-5 * max(1.0, abs(loss_ref))
+    moved = 0.0
+    for w_ref, w_new, w0 in zip(reference.get_weights(), candidate.get_weights(),
+                                initial):
+        np.testing.assert_allclose(w_new, w_ref, atol=2e-5)
+        moved = max(moved, float(np.abs(w_ref - w0).max()))
+    assert moved > 1e-4  # the step did change the weights
+
+
+def test_config_round_trip_keeps_memory_options():
+    model = tiny_model(attention_chunk_size=32, remat=True)
+    assert model.config.attention_chunk_size == 32 and model.config.remat is True
+    clone = SensorLM.from_config(model.get_config())
+    assert clone.sensor_encoder.remat is True
+    assert clone.sensor_encoder.blocks[0].attention.attention_chunk_size == 32
