@@ -285,12 +285,23 @@ class SensorLMTokenizer:
         clean = []
         for i, item in enumerate(items):
             if isinstance(item, bytes):
-                item = item.decode("utf-8")
+                try:
+                    item = item.decode("utf-8")
+                except UnicodeDecodeError as error:
+                    raise DataError(
+                        f"SensorLMTokenizer(texts): item {i} is not valid UTF-8 ({error})."
+                    ) from None
             if not isinstance(item, str):
                 raise DataError(
                     f"SensorLMTokenizer(texts): item {i} is not a string; received "
                     f"{describe(item)}."
                 )
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError as error:  # lone surrogates cannot reach TensorFlow
+                raise DataError(
+                    f"SensorLMTokenizer(texts): item {i} is not encodable as UTF-8 ({error})."
+                ) from None
             clean.append(item)
         batch = tf.constant(clean, dtype=tf.string, shape=[len(clean)])
         self._ensure_resource_alive()
@@ -308,7 +319,13 @@ class SensorLMTokenizer:
         Returns:
             A string for one sequence, a list of strings for a batch.
         """
-        ids = np.asarray(token_ids.numpy() if hasattr(token_ids, "numpy") else token_ids)
+        try:
+            ids = np.asarray(token_ids.numpy() if hasattr(token_ids, "numpy") else token_ids)
+        except (ValueError, TypeError) as error:  # ragged nested lists
+            raise DataError(
+                f"SensorLMTokenizer.detokenize(token_ids): expected a rectangular array of ids, "
+                f"received {describe(token_ids)} ({error})."
+            ) from None
         if ids.ndim not in (1, 2) or (ids.size and not np.issubdtype(ids.dtype, np.integer)):
             raise DataError(
                 f"SensorLMTokenizer.detokenize(token_ids): expected integer ids of shape (L,) or "

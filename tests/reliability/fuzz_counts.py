@@ -45,17 +45,27 @@ class CaseCounter:
         return f"{self.name}: {self.total} cases, " + ", ".join(parts)
 
 
-@pytest.fixture
-def case_counter(request):
-    """A `CaseCounter` named after the test's ``fuzz_name`` marker (or the test name)."""
-    marker = request.node.get_closest_marker("fuzz_name")
-    name = marker.args[0] if marker else request.node.name
-    counter = _COUNTS.setdefault(name, CaseCounter(name))
-    yield counter
+def counter(name):
+    """The `CaseCounter` of a fuzz test (created on first use)."""
+    return _COUNTS.setdefault(name, CaseCounter(name))
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "fuzz_name(name): label of a fuzz test in the case summary")
+def run_case(name, call, expected_errors, check, fields=()):
+    """Run one fuzz case: ``check(result)`` on success, or the error must be one of
+    ``expected_errors`` and name one of ``fields``. Any other exception propagates (a bug)."""
+    case = counter(name)
+    try:
+        result = call()
+    except expected_errors as error:
+        message = str(error)
+        assert message, f"{type(error).__name__} without a message"
+        if fields:
+            assert any(f in message for f in fields), f"message names no field: {message}"
+        case.rejected(error)
+        return None
+    check(result)
+    case.ok()
+    return result
 
 
 def pytest_sessionfinish(session):
