@@ -6,7 +6,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from sensorlm_keras.errors import ConfigError, InputValidationError
+from sensorlm_keras.errors import ConfigError, InputValidationError, describe
 from sensorlm_keras.losses import contrastive_ops
 from sensorlm_keras.models.sensor_encoder import SensorEncoder
 from sensorlm_keras.models.sensorlm_config import PRESETS, SensorLMConfig
@@ -341,6 +341,12 @@ class SensorLM(_TrainStep, keras.Model):
             }
         if type(x).__module__.startswith("tensorflow") and hasattr(x, "element_spec"):
             return _masks_to_int32(x)
+        if isinstance(x, (list, tuple, np.ndarray)):
+            raise InputValidationError(
+                "inputs: expected a dict with keys 'sensor', 'token_ids' and optionally "
+                f"'padding_mask' and 'sensor_mask' (or a dataset of such dicts), received "
+                f"{describe(x)}."
+            )
         return x
 
     def fit(self, x=None, y=None, *args, **kwargs):
@@ -362,7 +368,15 @@ class SensorLM(_TrainStep, keras.Model):
         """L2-normalised sensor embeddings ``(N, D)`` as a float32 NumPy array."""
         s = self.sensor_encoder
         array = validation.check_sensor(sensor, s.sequence_length, s.num_channels)
-        return self._batched(lambda a: s(a, training=False), [array], batch_size)
+        out = self._batched(lambda a: s(a, training=False), [array], batch_size)
+        bad = np.flatnonzero(~np.isfinite(out).all(axis=1))
+        if bad.size:  # e.g. |values| near float32's maximum overflow inside the encoder
+            raise InputValidationError(
+                f"sensor: the model produced non-finite embeddings for {bad.size} example(s) "
+                f"(first: {int(bad[0])}, largest |value| {float(np.abs(array[bad[0]]).max()):.3g}"
+                "); expected z-scores (preprocess_days clips them at 5)."
+            )
+        return out
 
     def encode_text(self, token_ids, padding_mask=None, batch_size=64):
         """L2-normalised text embeddings ``(N, D)`` as a float32 NumPy array."""
@@ -373,8 +387,7 @@ class SensorLM(_TrainStep, keras.Model):
         mask = validation.check_padding_mask(padding_mask, ids.shape)
         return self._batched(lambda i, m: t(i, padding_mask=m, training=False), [ids, mask], batch_size)
 
-    @staticmethod
-    def _batched(fn, arrays, batch_size):
+    def _batched(self, fn, arrays, batch_size):
         if int(batch_size) < 1:
             raise InputValidationError(f"batch_size: expected >= 1, received {batch_size!r}.")
         n = arrays[0].shape[0]
@@ -382,8 +395,8 @@ class SensorLM(_TrainStep, keras.Model):
             np.asarray(ops.convert_to_numpy(fn(*(a[i : i + batch_size] for a in arrays))))
             for i in range(0, n, int(batch_size))
         ]
-        if not outputs:
-            return np.zeros((0, 0), np.float32)
+        if not outputs:  # an empty batch: (0, D), the documented shape
+            return np.zeros((0, self.text_encoder.embed_dim), np.float32)
         return np.concatenate(outputs, axis=0).astype(np.float32)
 
     def similarity(self, sensor_embeddings, text_embeddings, probabilities=False):

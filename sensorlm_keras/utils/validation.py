@@ -118,7 +118,15 @@ def check_padding_mask(padding_mask, token_ids_shape, field="padding_mask"):
         )
     if array.dtype != bool and not np.isin(array, (0, 1)).all():
         raise InputValidationError(f"{field}: expected booleans or 0/1 values.")
-    return array.astype(bool, copy=False)
+    array = array.astype(bool, copy=False)
+    empty = np.flatnonzero(~array.any(axis=-1)) if array.ndim == 2 and array.shape[-1] else []
+    if len(empty):
+        raise InputValidationError(
+            f"{field}: expected at least one real token (True) per text, received "
+            f"{len(empty)} all-padding row(s), first row {int(empty[0])}; an all-padding text "
+            "has no embedding (the tokenizer always keeps the EOS token)."
+        )
+    return array
 
 
 def check_model_inputs(inputs, config, check_values=True, require_text=True):
