@@ -1,0 +1,127 @@
+"""`AttentionalPooler`: N learned queries cross-attend to a token sequence (CoCa's pooler)."""
+
+import math
+
+import keras
+from keras import ops
+
+from sensorlm_keras.errors import InputValidationError
+from sensorlm_keras.layers.multi_head_dot_product_attention import MultiHeadDotProductAttention
+
+
+@keras.saving.register_keras_serializable(package="sensorlm_keras")
+class AttentionalPooler(keras.layers.Layer):
+    """Pool a token sequence into ``num_queries`` tokens with learned queries.
+
+    ``out = LN(CrossAttention(queries <- inputs))``: a ``(num_queries, width)`` learned query
+    matrix attends over the input tokens (keys/values projected from the input width to
+    ``width``), and the result is layer-normalised. This is the attentional pooler of CoCa; the
+    captioning decoder of `SensorLMCoCa` cross-attends to its output instead of to every sensor
+    token, so decoding cost does not grow with the number of sensor patches.
+
+    Args:
+        num_queries: int, number of learned queries (output tokens).
+        num_heads: int, attention heads.
+        width: int or None, query/output width; default the input width.
+        layer_norm_epsilon: float, epsilon of the output LayerNorm.
+        flash_attention: None (backend decides), True or False.
+        **kwargs: standard layer arguments.
+
+    Call arguments:
+        inputs: tensor ``(batch, tokens, input_width)``.
+        padding_mask: optional bool/int tensor ``(batch, tokens)``, True/1 for real tokens.
+        training: bool, dropout switch.
+
+    Example:
+
+    ```python
+    import numpy as np
+    from sensorlm_keras.layers import AttentionalPooler
+
+    pooler = AttentionalPooler(num_queries=8, num_heads=2, width=32)
+    pooled = pooler(np.zeros((2, 24, 64), "float32"))   # (2, 8, 32)
+    ```
+    """
+
+    def __init__(
+        self,
+        num_queries,
+        num_heads,
+        width=None,
+        layer_norm_epsilon=1e-6,
+        flash_attention=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        for field, value in (("num_queries", num_queries), ("num_heads", num_heads)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise InputValidationError(
+                    f"AttentionalPooler.{field}: expected a positive int, received {value!r}."
+                )
+        if width is not None and (isinstance(width, bool) or not isinstance(width, int) or width < 1):
+            raise InputValidationError(
+                f"AttentionalPooler.width: expected None or a positive int, received {width!r}."
+            )
+        self.num_queries = num_queries
+        self.num_heads = num_heads
+        self.width = width
+        self.layer_norm_epsilon = float(layer_norm_epsilon)
+        self.flash_attention = flash_attention
+        policy = self.dtype_policy
+        self.attention = MultiHeadDotProductAttention(
+            self.num_heads,
+            cross_attention=True,
+            flash_attention=flash_attention,
+            dtype=policy,
+            name="attention",
+        )
+        self.norm = keras.layers.LayerNormalization(
+            epsilon=self.layer_norm_epsilon, dtype=policy, name="norm"
+        )
+
+    def build(self, input_shape):
+        if len(input_shape) != 3:
+            raise InputValidationError(
+                "AttentionalPooler input: expected rank 3 (batch, tokens, width), received "
+                f"shape {tuple(input_shape)}."
+            )
+        width = self.width or input_shape[-1]
+        if width % self.num_heads:
+            raise InputValidationError(
+                f"AttentionalPooler: width {width} is not divisible by num_heads {self.num_heads}."
+            )
+        self.queries = self.add_weight(
+            name="queries",
+            shape=(self.num_queries, width),
+            initializer=keras.initializers.RandomNormal(stddev=1.0 / math.sqrt(width)),
+        )
+        query_shape = (input_shape[0], self.num_queries, width)
+        self.attention.build(query_shape, input_shape)
+        self.norm.build(query_shape)
+        self.built = True
+
+    def call(self, inputs, padding_mask=None, training=None):
+        inputs = ops.cast(inputs, self.compute_dtype)
+        batch = ops.shape(inputs)[0]
+        queries = ops.cast(self.queries, self.compute_dtype)
+        queries = ops.broadcast_to(
+            queries[None], (batch, self.num_queries, ops.shape(queries)[-1])
+        )
+        x = self.attention(queries, inputs, attention_mask=padding_mask, training=training)
+        return self.norm(x)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.num_queries, self.width or input_shape[-1])
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "num_queries": self.num_queries,
+                "num_heads": self.num_heads,
+                "width": self.width,
+                "layer_norm_epsilon": self.layer_norm_epsilon,
+                "flash_attention": self.flash_attention,
+            }
+        )
+        return config
