@@ -20,6 +20,9 @@ __version__ = "0.1.0"
 _LAZY = {
     "SensorLM": "sensorlm_keras.models.sensorlm",
     "SensorLMConfig": "sensorlm_keras.models.sensorlm_config",
+    "SensorLMCoCa": "sensorlm_keras.models.sensorlm_coca",
+    "SensorLMCoCaConfig": "sensorlm_keras.models.sensorlm_coca_config",
+    "CaptionDecoder": "sensorlm_keras.models.caption_decoder",
     "SensorEncoder": "sensorlm_keras.models.sensor_encoder",
     "TextEncoder": "sensorlm_keras.models.text_encoder",
     "SigLIPLoss": "sensorlm_keras.losses.siglip_loss",

@@ -1,0 +1,293 @@
+"""`CaptionDecoder`: the CoCa-style multimodal text decoder of `SensorLMCoCa`."""
+
+import math
+
+import keras
+from keras import ops
+
+from sensorlm_keras.errors import InputValidationError
+from sensorlm_keras.layers.attentional_pooler import AttentionalPooler
+from sensorlm_keras.layers.position_embedding import PositionEmbedding
+from sensorlm_keras.layers.transformer_decoder_block import TransformerDecoderBlock
+
+
+@keras.saving.register_keras_serializable(package="sensorlm_keras")
+class CaptionDecoder(keras.Model):
+    """Causal text decoder conditioned on sensor tokens.
+
+    token + position embedding -> ``num_unimodal_layers`` causal text-only blocks ->
+    ``num_multimodal_layers`` causal blocks that cross-attend to the sensor tokens pooled by an
+    `AttentionalPooler` (``num_pooler_queries`` learned queries) -> LayerNorm -> vocabulary
+    logits (float32), through the transposed token embedding (``tie_embeddings=True``) or an own
+    Dense layer.
+
+    Teacher forcing: ``logits[:, i]`` predicts ``token_ids[:, i]`` from ``token_ids[:, :i]``
+    (the input is shifted right by one and starts with ``start_token_id``; 0, the pad id, as
+    in T5, since the caption tokenizer has no BOS).
+
+    Args:
+        vocabulary_size: int, number of token ids.
+        max_sequence_length: int, number of learned positions (longest caption).
+        hidden_dim: int, decoder width.
+        num_heads: int, attention heads.
+        mlp_dim: int, MLP hidden width.
+        num_unimodal_layers: int >= 0, causal text-only blocks.
+        num_multimodal_layers: int >= 1, causal blocks with cross-attention.
+        num_pooler_queries: int, learned queries of the attentional pooler.
+        sensor_width: int, width of the sensor tokens.
+        tie_embeddings: bool, logits through the transposed token embedding.
+        dropout: float, dropout rate.
+        layer_norm_epsilon: float, LayerNorm epsilon.
+        flash_attention: None (backend decides), True or False.
+        start_token_id: int, first decoder input token (default 0).
+        **kwargs: standard model arguments.
+
+    Call arguments:
+        token_ids: int tensor ``(batch, length)``, the target caption.
+        sensor_tokens: float tensor ``(batch, sensor_tokens, sensor_width)``.
+        training: bool.
+
+    Example:
+
+    ```python
+    import numpy as np
+    from sensorlm_keras.models import CaptionDecoder
+
+    decoder = CaptionDecoder(vocabulary_size=100, max_sequence_length=16, hidden_dim=32,
+                             num_heads=2, mlp_dim=64, num_unimodal_layers=1,
+                             num_multimodal_layers=1, num_pooler_queries=4, sensor_width=48)
+    logits = decoder(np.array([[5, 6, 1, 0]]), np.zeros((1, 12, 48), "float32"))  # (1, 4, 100)
+    ```
+    """
+
+    def __init__(
+        self,
+        vocabulary_size=32000,
+        max_sequence_length=1024,
+        hidden_dim=768,
+        num_heads=12,
+        mlp_dim=3072,
+        num_unimodal_layers=6,
+        num_multimodal_layers=6,
+        num_pooler_queries=256,
+        sensor_width=768,
+        tie_embeddings=True,
+        dropout=0.0,
+        layer_norm_epsilon=1e-6,
+        flash_attention=None,
+        start_token_id=0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if int(num_multimodal_layers) < 1 or int(num_unimodal_layers) < 0:
+            raise InputValidationError(
+                "CaptionDecoder: expected num_multimodal_layers >= 1 and num_unimodal_layers "
+                f">= 0, received {num_multimodal_layers!r} and {num_unimodal_layers!r}."
+            )
+        if not 0 <= int(start_token_id) < int(vocabulary_size):
+            raise InputValidationError(
+                f"CaptionDecoder.start_token_id: expected 0..{int(vocabulary_size) - 1}, "
+                f"received {start_token_id!r}."
+            )
+        self.vocabulary_size = int(vocabulary_size)
+        self.max_sequence_length = int(max_sequence_length)
+        self.hidden_dim = int(hidden_dim)
+        self.num_heads = int(num_heads)
+        self.mlp_dim = int(mlp_dim)
+        self.num_unimodal_layers = int(num_unimodal_layers)
+        self.num_multimodal_layers = int(num_multimodal_layers)
+        self.num_pooler_queries = int(num_pooler_queries)
+        self.sensor_width = int(sensor_width)
+        self.tie_embeddings = bool(tie_embeddings)
+        self.dropout = float(dropout)
+        self.layer_norm_epsilon = float(layer_norm_epsilon)
+        self.flash_attention = flash_attention
+        self.start_token_id = int(start_token_id)
+
+        policy = self.dtype_policy
+        self.token_embedding = keras.layers.Embedding(
+            self.vocabulary_size,
+            self.hidden_dim,
+            embeddings_initializer=keras.initializers.RandomNormal(
+                stddev=1.0 / math.sqrt(self.hidden_dim)
+            ),
+            dtype=policy,
+            name="token_embedding",
+        )
+        self.position_embedding = PositionEmbedding(
+            self.max_sequence_length, dtype=policy, name="position_embedding"
+        )
+        self.pooler = AttentionalPooler(
+            self.num_pooler_queries,
+            self.num_heads,
+            width=self.hidden_dim,
+            layer_norm_epsilon=self.layer_norm_epsilon,
+            flash_attention=flash_attention,
+            dtype=policy,
+            name="pooler",
+        )
+
+        def block(i, cross):
+            kind = "multimodal" if cross else "unimodal"
+            return TransformerDecoderBlock(
+                self.num_heads,
+                self.mlp_dim,
+                cross_attention=cross,
+                dropout=self.dropout,
+                layer_norm_epsilon=self.layer_norm_epsilon,
+                flash_attention=flash_attention,
+                dtype=policy,
+                name=f"{kind}_block_{i}",
+            )
+
+        self.unimodal_blocks = [block(i, False) for i in range(self.num_unimodal_layers)]
+        self.multimodal_blocks = [block(i, True) for i in range(self.num_multimodal_layers)]
+        self.final_norm = keras.layers.LayerNormalization(
+            epsilon=self.layer_norm_epsilon, dtype=policy, name="final_norm"
+        )
+        self.output_projection = (
+            None
+            if self.tie_embeddings
+            else keras.layers.Dense(self.vocabulary_size, dtype=policy, name="output_projection")
+        )
+        self.build((None, self.max_sequence_length), (None, None, self.sensor_width))
+
+    @property
+    def blocks(self):
+        return self.unimodal_blocks + self.multimodal_blocks
+
+    def build(self, token_ids_shape, sensor_tokens_shape=None):
+        if sensor_tokens_shape is None:
+            sensor_tokens_shape = (token_ids_shape[0], None, self.sensor_width)
+        self.token_embedding.build(token_ids_shape)
+        x_shape = (token_ids_shape[0], token_ids_shape[1], self.hidden_dim)
+        self.position_embedding.build(x_shape)
+        self.pooler.build(sensor_tokens_shape)
+        context_shape = (token_ids_shape[0], self.num_pooler_queries, self.hidden_dim)
+        for b in self.unimodal_blocks:
+            b.build(x_shape)
+        for b in self.multimodal_blocks:
+            b.build(x_shape, context_shape)
+        self.final_norm.build(x_shape)
+        if self.output_projection is not None:
+            self.output_projection.build(x_shape)
+        self.built = True
+
+    # ------------------------------------------------------------------ pieces
+    def _check_tokens(self, token_ids):
+        shape = tuple(token_ids.shape)
+        if len(shape) != 2:
+            raise InputValidationError(
+                f"token_ids: expected rank 2 (batch, length), received shape {shape}."
+            )
+        if shape[1] is not None and shape[1] > self.max_sequence_length:
+            raise InputValidationError(
+                f"token_ids: length {shape[1]} exceeds the decoder's max_sequence_length "
+                f"{self.max_sequence_length}."
+            )
+
+    def shift_right(self, token_ids):
+        """Decoder inputs for teacher forcing: ``[start, t_0, ..., t_{L-2}]``."""
+        token_ids = ops.cast(token_ids, "int32")
+        start = ops.full_like(token_ids[:, :1], self.start_token_id)
+        return ops.concatenate([start, token_ids[:, :-1]], axis=1)
+
+    def pool_sensor(self, sensor_tokens, training=None):
+        """The attentional pooler's ``(batch, num_pooler_queries, hidden_dim)`` context."""
+        return self.pooler(sensor_tokens, training=training)
+
+    def logits(self, hidden):
+        """Float32 vocabulary logits of final hidden states ``(..., hidden_dim)``."""
+        x = self.final_norm(hidden)
+        if self.output_projection is None:
+            table = ops.cast(self.token_embedding.embeddings, x.dtype)
+            out = ops.matmul(x, ops.transpose(table))
+        else:
+            out = self.output_projection(x)
+        return ops.cast(out, "float32")
+
+    def call(self, token_ids, sensor_tokens, training=None):
+        self._check_tokens(token_ids)
+        context = self.pool_sensor(sensor_tokens, training=training)
+        x = self.token_embedding(self.shift_right(token_ids))
+        x = self.position_embedding(x)
+        for b in self.unimodal_blocks:
+            x = b(x, training=training)
+        for b in self.multimodal_blocks:
+            x = b(x, context=context, training=training)
+        return self.logits(x)
+
+    # ------------------------------------------------------------------ incremental decoding
+    def init_cache(self, batch_size, max_length):
+        """Zero self-attention caches, one ``(batch, 2, max_length, heads, head_dim)`` per block."""
+        if not 1 <= int(max_length) <= self.max_sequence_length:
+            raise InputValidationError(
+                f"max_length: expected 1..{self.max_sequence_length} (the decoder's positions), "
+                f"received {max_length!r}."
+            )
+        return [b.init_cache(batch_size, max_length) for b in self.blocks]
+
+    def cross_key_values(self, sensor_tokens):
+        """Pool the sensor tokens once and project the keys/values of every multimodal block."""
+        context = self.pool_sensor(sensor_tokens, training=False)
+        return [b.cross_key_value(context) for b in self.multimodal_blocks]
+
+    def decode_step(self, token_ids, index, cross_kvs, caches):
+        """Logits of the next token after feeding ``token_ids`` at positions ``index ..``.
+
+        Args:
+            token_ids: int ``(batch, t)``, the decoder inputs at positions
+                ``index .. index + t - 1`` (``t = 1`` when generating).
+            index: int or scalar int tensor.
+            cross_kvs: from `cross_key_values`.
+            caches: from `init_cache` or a previous step.
+
+        Returns:
+            ``(logits (batch, t, vocabulary) float32, updated caches)``.
+        """
+        index = ops.cast(index, "int32")
+        x = self.token_embedding(ops.cast(token_ids, "int32"))
+        steps = ops.shape(x)[1]
+        positions = index + ops.arange(steps, dtype="int32")
+        table = ops.cast(self.position_embedding.embeddings, x.dtype)
+        x = x + ops.take(table, positions, axis=0)[None]
+        new_caches = []
+        for b, cache in zip(self.unimodal_blocks, caches):
+            x, cache = b.decode(x, cache, index)
+            new_caches.append(cache)
+        offset = len(self.unimodal_blocks)
+        for b, cache, kv in zip(self.multimodal_blocks, caches[offset:], cross_kvs):
+            x, cache = b.decode(x, cache, index, kv)
+            new_caches.append(cache)
+        return self.logits(x), new_caches
+
+    def compute_output_shape(self, token_ids_shape, sensor_tokens_shape=None):
+        return (token_ids_shape[0], token_ids_shape[1], self.vocabulary_size)
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "dtype": keras.dtype_policies.serialize(self.dtype_policy),
+            "vocabulary_size": self.vocabulary_size,
+            "max_sequence_length": self.max_sequence_length,
+            "hidden_dim": self.hidden_dim,
+            "num_heads": self.num_heads,
+            "mlp_dim": self.mlp_dim,
+            "num_unimodal_layers": self.num_unimodal_layers,
+            "num_multimodal_layers": self.num_multimodal_layers,
+            "num_pooler_queries": self.num_pooler_queries,
+            "sensor_width": self.sensor_width,
+            "tie_embeddings": self.tie_embeddings,
+            "dropout": self.dropout,
+            "layer_norm_epsilon": self.layer_norm_epsilon,
+            "flash_attention": self.flash_attention,
+            "start_token_id": self.start_token_id,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if isinstance(config.get("dtype"), dict):
+            config["dtype"] = keras.dtype_policies.deserialize(config["dtype"])
+        return cls(**config)

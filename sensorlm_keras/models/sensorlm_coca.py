@@ -1,0 +1,506 @@
+"""`SensorLMCoCa`: SensorLM's generic architecture (contrastive + captioning, CoCa-style)."""
+
+import keras
+import numpy as np
+from keras import ops
+
+from sensorlm_keras.errors import ConfigError, InputValidationError
+from sensorlm_keras.models import caption_search
+from sensorlm_keras.models.caption_decoder import CaptionDecoder
+from sensorlm_keras.models.sensorlm import SensorLM
+from sensorlm_keras.models.sensorlm_coca_config import COCA_PRESETS, SensorLMCoCaConfig
+from sensorlm_keras.models.sensorlm_config import SensorLMConfig
+from sensorlm_keras.utils import validation
+
+PAD_ID, EOS_ID = 0, 1  # the caption tokenizer's ids (SensorLMTokenizer: <pad>=0, </s>=1)
+STRATEGIES = ("greedy", "beam", "top_p")
+_DECODER_FIELDS = (
+    "decoder_unimodal_layers",
+    "decoder_multimodal_layers",
+    "decoder_pooler_queries",
+    "tie_embeddings",
+    "captioning_loss_weight",
+    "label_smoothing",
+)
+
+
+@keras.saving.register_keras_serializable(package="sensorlm_keras")
+class SensorLMCoCa(SensorLM):
+    """SensorLM with a captioning decoder: contrastive loss + weighted captioning loss.
+
+    The sensor and text towers and the contrastive loss (sigmoid SigLIP or softmax CLIP, from
+    ``loss_type``) are `SensorLM`'s. A `CaptionDecoder` (causal unimodal text layers, then
+    multimodal layers cross-attending to the sensor encoder's tokens through an attentional
+    pooler) is trained with next-token cross-entropy on the same captions. The training loss is
+    ``contrastive + captioning_loss_weight * captioning``, computed in `compute_loss` from the one
+    forward pass, so the TensorFlow, JAX and PyTorch train steps of `SensorLM` are reused.
+    With ``captioning_loss_weight=0`` the loss is exactly the two-tower loss of `SensorLM` with
+    the same tower weights (the paper's CLIP/SigLIP special case).
+
+    Difference from CoCa: CoCa computes the text embedding from its causal unimodal layers;
+    here the contrastive text embedding comes from `SensorLM`'s text tower (bidirectional,
+    masked-mean or last-token pooling) and the decoder has its own causal unimodal layers, so
+    that weight 0 recovers the two-tower model exactly.
+
+    Logged metrics: `SensorLM`'s plus ``contrastive_loss``, ``captioning_loss`` (mean token
+    cross-entropy over real tokens, EOS included) and ``caption_token_accuracy``. Under
+    `tf.distribute` the captioning loss is each replica's token mean divided by the number of
+    replicas (exact when replicas hold equally many caption tokens).
+
+    Generation (`generate`) is Python-driven with a compiled one-token step and a key/value
+    cache (`tf.function` on TensorFlow, `jax.jit` on JAX, eager under `torch.no_grad` on
+    PyTorch); it is not part of an exported SavedModel.
+
+    Args:
+        sensor_encoder: a `SensorEncoder`.
+        text_encoder: a `TextEncoder` with the same output width.
+        caption_decoder: a `CaptionDecoder` whose ``sensor_width`` is the sensor encoder's
+            ``hidden_dim`` and whose vocabulary is the text encoder's.
+        captioning_loss_weight: float >= 0 (default 2.0, CoCa's weight).
+        label_smoothing: float in [0, 1), label smoothing of the captioning loss.
+        **kwargs: `SensorLM` arguments (``loss_type``, ``loss_normalization``, ...).
+
+    Call arguments:
+        inputs: dict with ``"sensor"`` ``(B, T, C)``, ``"token_ids"`` ``(B, L)``, optional
+            ``"padding_mask"`` ``(B, L)`` and ``"sensor_mask"`` (ignored).
+        training: bool.
+
+    Returns ``{"sensor_embeddings", "text_embeddings", "caption_logits" (B, L, vocab)}``.
+
+    Example:
+
+    ```python
+    import numpy as np
+    from sensorlm_keras import SensorLMCoCa
+
+    model = SensorLMCoCa.from_preset("sensorlm_coca_tiny", sequence_length=120,
+                                     num_channels=8, vocabulary_size=100, max_text_length=16)
+    ids = np.random.randint(3, 100, size=(8, 16))
+    ids[:, -1] = 1  # EOS
+    batch = {"sensor": np.random.randn(8, 120, 8).astype("float32"), "token_ids": ids}
+    model.compile(optimizer="adam")
+    model.fit(batch, batch_size=8, epochs=1)
+    ids = model.generate(batch["sensor"][:2], max_length=10, strategy="beam", num_beams=3)
+    ```
+    """
+
+    def __init__(
+        self,
+        sensor_encoder,
+        text_encoder,
+        caption_decoder,
+        captioning_loss_weight=2.0,
+        label_smoothing=0.0,
+        **kwargs,
+    ):
+        super().__init__(sensor_encoder, text_encoder, **kwargs)
+        if not isinstance(caption_decoder, CaptionDecoder):
+            raise ConfigError(
+                "SensorLMCoCa.caption_decoder: expected a CaptionDecoder, received "
+                f"{type(caption_decoder).__name__}."
+            )
+        if caption_decoder.sensor_width != sensor_encoder.hidden_dim:
+            raise ConfigError(
+                f"SensorLMCoCa: caption_decoder.sensor_width ({caption_decoder.sensor_width}) "
+                f"must equal the sensor encoder's hidden_dim ({sensor_encoder.hidden_dim})."
+            )
+        if caption_decoder.vocabulary_size != text_encoder.vocabulary_size:
+            raise ConfigError(
+                f"SensorLMCoCa: caption_decoder.vocabulary_size "
+                f"({caption_decoder.vocabulary_size}) differs from the text encoder's "
+                f"({text_encoder.vocabulary_size})."
+            )
+        w = captioning_loss_weight
+        if isinstance(w, bool) or not isinstance(w, (int, float)) or not np.isfinite(w) or w < 0:
+            raise ConfigError(
+                "SensorLMCoCa.captioning_loss_weight: expected a finite float >= 0, received "
+                f"{w!r}."
+            )
+        if not 0.0 <= float(label_smoothing) < 1.0:
+            raise ConfigError(
+                f"SensorLMCoCa.label_smoothing: expected a float in [0, 1), received "
+                f"{label_smoothing!r}."
+            )
+        self.caption_decoder = caption_decoder
+        self.captioning_loss_weight = float(w)
+        self.label_smoothing = float(label_smoothing)
+        self._loss_replicas = 1
+        self._generation_fns = {}
+        self.contrastive_loss_tracker = keras.metrics.Mean(name="contrastive_loss")
+        self.captioning_loss_tracker = keras.metrics.Mean(name="captioning_loss")
+        self.caption_accuracy_tracker = keras.metrics.Mean(name="caption_token_accuracy")
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_sensorlm_config(cls, config, dtype=None, name=None):
+        """Build fresh weights for a `SensorLMCoCaConfig`."""
+        if not isinstance(config, SensorLMCoCaConfig):
+            raise ConfigError(
+                "SensorLMCoCa.from_sensorlm_config: expected a SensorLMCoCaConfig, received "
+                f"{type(config).__name__}."
+            )
+        # The towers are built exactly as SensorLM builds them.
+        towers = SensorLM.from_sensorlm_config(config.base_config(), dtype=dtype)
+        decoder = CaptionDecoder(
+            vocabulary_size=config.vocabulary_size,
+            max_sequence_length=config.max_text_length,
+            hidden_dim=config.text_hidden_dim,
+            num_heads=config.text_num_heads,
+            mlp_dim=config.text_mlp_dim,
+            num_unimodal_layers=config.decoder_unimodal_layers,
+            num_multimodal_layers=config.decoder_multimodal_layers,
+            num_pooler_queries=config.decoder_pooler_queries,
+            sensor_width=config.sensor_hidden_dim,
+            tie_embeddings=config.tie_embeddings,
+            dropout=config.dropout,
+            layer_norm_epsilon=config.layer_norm_epsilon,
+            flash_attention=config.flash_attention,
+            dtype=dtype,
+            name="caption_decoder",
+        )
+        return cls(
+            towers.sensor_encoder,
+            towers.text_encoder,
+            decoder,
+            captioning_loss_weight=config.captioning_loss_weight,
+            label_smoothing=config.label_smoothing,
+            loss_type=towers.loss_type,
+            loss_normalization=towers.loss_normalization,
+            logit_scale_init=towers.logit_scale_init,
+            logit_bias_init=towers.logit_bias_init,
+            loss_chunk_size=towers.loss_chunk_size,
+            dtype=dtype,
+            name=name or "sensorlm_coca",
+        )
+
+    @classmethod
+    def from_preset(cls, preset, dtype=None, **overrides):
+        """A fresh model of a named preset (``SensorLMCoCa.presets``), with optional
+        `SensorLMCoCaConfig` field overrides. Presets carry no downloaded weights."""
+        return cls.from_sensorlm_config(
+            SensorLMCoCaConfig.from_preset(preset, **overrides), dtype=dtype
+        )
+
+    presets = {name: spec["description"] for name, spec in COCA_PRESETS.items()}
+
+    @property
+    def config(self):
+        """The `SensorLMCoCaConfig` equivalent to this model's architecture."""
+        d = self.caption_decoder
+        base = super().config.to_dict()
+        return SensorLMCoCaConfig.from_dict(
+            {
+                **base,
+                "decoder_unimodal_layers": d.num_unimodal_layers,
+                "decoder_multimodal_layers": d.num_multimodal_layers,
+                "decoder_pooler_queries": d.num_pooler_queries,
+                "tie_embeddings": d.tie_embeddings,
+                "captioning_loss_weight": self.captioning_loss_weight,
+                "label_smoothing": self.label_smoothing,
+            }
+        )
+
+    def two_tower_config(self):
+        """The `SensorLMConfig` of the towers (decoder fields dropped)."""
+        return SensorLMConfig.from_dict(
+            {k: v for k, v in self.config.to_dict().items() if k not in _DECODER_FIELDS}
+        )
+
+    # ------------------------------------------------------------------ forward
+    def _sensor_embeddings(self, sensor_tokens, training=None):
+        """`SensorEncoder.call` after `encode_tokens` (the tokens are reused by the decoder)."""
+        s = self.sensor_encoder
+        x = s.map_head(sensor_tokens, training=training)
+        if s.projection is not None:
+            x = s.projection(x)
+        if s.normalize:
+            return s.l2_normalization(x)
+        return ops.cast(x, "float32")
+
+    def call(self, inputs, training=None):
+        if not isinstance(inputs, dict):
+            raise InputValidationError(
+                "SensorLMCoCa inputs: expected a dict with 'sensor', 'token_ids' and optionally "
+                f"'padding_mask', 'sensor_mask'; received {type(inputs).__name__}."
+            )
+        for key in ("sensor", "token_ids"):
+            if key not in inputs:
+                raise InputValidationError(f"SensorLMCoCa inputs: missing required key {key!r}.")
+        sensor, token_ids = inputs["sensor"], inputs["token_ids"]
+        b_sensor, b_text = sensor.shape[0], token_ids.shape[0]
+        if b_sensor is not None and b_text is not None and b_sensor != b_text:
+            raise InputValidationError(
+                f"SensorLMCoCa inputs: batch sizes differ: sensor has {b_sensor} examples, "
+                f"token_ids has {b_text}."
+            )
+        padding_mask = inputs.get("padding_mask")
+        sensor_tokens = self.sensor_encoder.encode_tokens(sensor, training=training)
+        sensor_embeddings = self._sensor_embeddings(sensor_tokens, training=training)
+        text_embeddings = self.text_encoder(token_ids, padding_mask=padding_mask, training=training)
+        caption_logits = self.caption_decoder(token_ids, sensor_tokens, training=training)
+        return {
+            "sensor_embeddings": sensor_embeddings,
+            "text_embeddings": text_embeddings,
+            "caption_logits": caption_logits,
+        }
+
+    # ------------------------------------------------------------------ loss
+    def _gather_for_loss(self, sensor_embeddings, text_embeddings):
+        gathered = super()._gather_for_loss(sensor_embeddings, text_embeddings)
+        self._loss_replicas = gathered["replicas"]  # a Python int, also while tracing
+        return gathered
+
+    def captioning_loss(self, token_ids, caption_logits, padding_mask=None):
+        """Mean next-token cross-entropy over real tokens (float32), and the token accuracy."""
+        logits = ops.cast(caption_logits, "float32")
+        targets = ops.cast(token_ids, "int32")
+        if padding_mask is None:
+            weights = ops.ones(ops.shape(targets), "float32")
+        else:
+            weights = ops.cast(ops.cast(padding_mask, "bool"), "float32")
+        logp = ops.log_softmax(logits, axis=-1)
+        target_logp = ops.squeeze(
+            ops.take_along_axis(logp, ops.expand_dims(targets, -1), axis=-1), -1
+        )
+        per_token = -target_logp
+        if self.label_smoothing:
+            eps = self.label_smoothing
+            per_token = (1.0 - eps) * per_token - eps * ops.mean(logp, axis=-1)
+        count = ops.maximum(ops.sum(weights), 1.0)
+        loss = ops.sum(per_token * weights) / count
+        correct = ops.cast(ops.equal(ops.cast(ops.argmax(logits, axis=-1), "int32"), targets),
+                           "float32")
+        accuracy = ops.sum(ops.stop_gradient(correct) * weights) / count
+        return loss, accuracy
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """``SensorLM`` contrastive loss + ``captioning_loss_weight`` x captioning loss."""
+        contrastive = super().compute_loss(
+            x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=training
+        )
+        caption, accuracy = self.captioning_loss(
+            x["token_ids"], y_pred["caption_logits"], x.get("padding_mask")
+        )
+        caption = caption / float(self._loss_replicas)
+        self.contrastive_loss_tracker.update_state(ops.stop_gradient(contrastive))
+        self.captioning_loss_tracker.update_state(ops.stop_gradient(caption))
+        self.caption_accuracy_tracker.update_state(accuracy)
+        return contrastive + self.captioning_loss_weight * caption
+
+    # ------------------------------------------------------------------ generation
+    def _check_generate_args(self, strategy, max_length, num_beams, top_p, temperature,
+                             length_penalty, batch_size):
+        if strategy not in STRATEGIES:
+            raise InputValidationError(
+                f"generate(strategy): expected one of {list(STRATEGIES)}, received {strategy!r}."
+            )
+        limit = self.caption_decoder.max_sequence_length
+        if max_length is None:
+            max_length = limit
+        if isinstance(max_length, bool) or not isinstance(max_length, (int, np.integer)) or not (
+            1 <= max_length <= limit
+        ):
+            raise InputValidationError(
+                f"generate(max_length): expected an int in 1..{limit} (the model's "
+                f"max_text_length), received {max_length!r}."
+            )
+        for field, value in (("num_beams", num_beams), ("batch_size", batch_size)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise InputValidationError(
+                    f"generate({field}): expected a positive int, received {value!r}."
+                )
+        if strategy == "beam" and 2 * num_beams > self.caption_decoder.vocabulary_size:
+            raise InputValidationError(
+                f"generate(num_beams): expected at most vocabulary_size / 2 = "
+                f"{self.caption_decoder.vocabulary_size // 2}, received {num_beams}."
+            )
+        if not (isinstance(top_p, (int, float)) and 0.0 < float(top_p) <= 1.0):
+            raise InputValidationError(
+                f"generate(top_p): expected a float in (0, 1], received {top_p!r}."
+            )
+        if not (isinstance(temperature, (int, float)) and float(temperature) > 0.0):
+            raise InputValidationError(
+                f"generate(temperature): expected a float > 0, received {temperature!r}."
+            )
+        if not (isinstance(length_penalty, (int, float)) and np.isfinite(length_penalty)):
+            raise InputValidationError(
+                f"generate(length_penalty): expected a finite float, received {length_penalty!r}."
+            )
+        return int(max_length)
+
+    def _generation_functions(self):
+        """``(prepare(sensor) -> cross_kvs, step(tokens, index, cross_kvs, caches))``, compiled
+        for the backend and cached on the model (variables are read at call time, so later
+        training is seen)."""
+        if self._generation_fns:
+            return self._generation_fns["prepare"], self._generation_fns["step"]
+        decoder = self.caption_decoder
+
+        def prepare(sensor):
+            tokens = self.sensor_encoder.encode_tokens(sensor, training=False)
+            return decoder.cross_key_values(tokens)
+
+        def step(tokens, index, cross_kvs, caches):
+            logits, caches = decoder.decode_step(tokens, index, cross_kvs, caches)
+            return logits[:, -1], caches
+
+        backend = keras.backend.backend()
+        if backend == "tensorflow":
+            import tensorflow as tf
+
+            prepare_fn = tf.function(prepare, reduce_retracing=True)
+            step_fn = tf.function(step, reduce_retracing=True)
+        elif backend == "jax":
+            import jax
+
+            variables = list(self.trainable_variables) + list(self.non_trainable_variables)
+
+            def stateless(fn):
+                def pure(values, *args):
+                    with keras.StatelessScope(state_mapping=list(zip(variables, values))):
+                        return fn(*args)
+
+                jitted = jax.jit(pure)
+                return lambda *args: jitted([v.value for v in variables], *args)
+
+            prepare_fn, step_fn = stateless(prepare), stateless(step)
+        elif backend == "torch":
+            import torch
+
+            def no_grad(fn):
+                def run(*args):
+                    with torch.no_grad():
+                        return fn(*args)
+
+                return run
+
+            prepare_fn, step_fn = no_grad(prepare), no_grad(step)
+        else:
+            prepare_fn, step_fn = prepare, step
+        self._generation_fns = {"prepare": prepare_fn, "step": step_fn}
+        return prepare_fn, step_fn
+
+    def generate(
+        self,
+        sensor,
+        max_length=None,
+        strategy="greedy",
+        num_beams=4,
+        top_p=0.9,
+        temperature=1.0,
+        length_penalty=1.0,
+        seed=None,
+        tokenizer=None,
+        batch_size=32,
+        return_scores=False,
+    ):
+        """Generate captions for sensor days with a key/value cache (cost linear in length).
+
+        Args:
+            sensor: ``(N, T, C)`` or one day ``(T, C)`` of z-scored values.
+            max_length: generated tokens at most (EOS included); default max_text_length.
+            strategy: ``"greedy"``, ``"beam"`` (length-normalised beam search) or ``"top_p"``
+                (nucleus sampling).
+            num_beams: beams for ``"beam"``; 1 gives greedy decoding.
+            top_p: nucleus mass for ``"top_p"``.
+            temperature: softmax temperature for ``"top_p"``.
+            length_penalty: beam scores are ``log p / length ** length_penalty``.
+            seed: int seed for ``"top_p"``; the same seed gives the same captions.
+            tokenizer: optional `SensorLMTokenizer`; when given, strings are returned.
+            batch_size: days decoded together.
+            return_scores: also return the per-caption scores (sum of log-probabilities for
+                greedy/top_p, length-normalised for beam).
+
+        Returns:
+            ``(N, max_length)`` int32 ids (EOS included, pad after it), or a list of ``N``
+            strings when ``tokenizer`` is given (a single string/row for a single day); with
+            ``return_scores`` a tuple ``(captions, scores)``.
+        """
+        max_length = self._check_generate_args(
+            strategy, max_length, num_beams, top_p, temperature, length_penalty, batch_size
+        )
+        if tokenizer is not None:
+            if not hasattr(tokenizer, "detokenize"):
+                raise InputValidationError(
+                    "generate(tokenizer): expected a SensorLMTokenizer (with detokenize), "
+                    f"received {type(tokenizer).__name__}."
+                )
+            vocab = getattr(tokenizer, "vocabulary_size", None)
+            if vocab is not None and vocab != self.caption_decoder.vocabulary_size:
+                raise InputValidationError(
+                    f"generate(tokenizer): vocabulary size {vocab} does not match the model's "
+                    f"{self.caption_decoder.vocabulary_size}."
+                )
+        s = self.sensor_encoder
+        array = validation.to_numpy(sensor)
+        single = array is not None and array.ndim == 2
+        if single:
+            array = array[None]
+        array = validation.check_sensor(array, s.sequence_length, s.num_channels)
+        prepare, step_fn = self._generation_functions()
+        decoder = self.caption_decoder
+        all_ids, all_scores = [], []
+        if strategy == "top_p" and seed is None:
+            seed = int(np.random.SeedSequence().entropy % (2**63))
+        for start in range(0, array.shape[0], int(batch_size)):
+            chunk = array[start : start + int(batch_size)]
+            n = chunk.shape[0]
+            rows = n * int(num_beams) if strategy == "beam" else n
+            cross = prepare(ops.convert_to_tensor(chunk))
+            if rows != n:
+                cross = [ops.repeat(kv, int(num_beams), axis=0) for kv in cross]
+            state = {"caches": decoder.init_cache(rows, max_length)}
+
+            def step(tokens, index, cross=cross, state=state):
+                logits, state["caches"] = step_fn(
+                    ops.convert_to_tensor(tokens, "int32"),
+                    ops.convert_to_tensor(index, "int32"),
+                    cross,
+                    state["caches"],
+                )
+                return ops.convert_to_numpy(logits)
+
+            def reorder(indices, state=state):
+                idx = ops.convert_to_tensor(np.asarray(indices, np.int32))
+                state["caches"] = [ops.take(c, idx, axis=0) for c in state["caches"]]
+
+            common = dict(max_length=max_length, start_id=decoder.start_token_id,
+                          eos_id=EOS_ID, pad_id=PAD_ID)
+            if strategy == "greedy":
+                ids, scores = caption_search.greedy(step, n, **common)
+            elif strategy == "top_p":
+                ids, scores = caption_search.top_p(
+                    step, n, p=float(top_p), temperature=float(temperature), seed=seed,
+                    row_offset=start, **common,
+                )
+            else:
+                ids, scores = caption_search.beam(
+                    step, reorder, n, num_beams=int(num_beams),
+                    length_penalty=float(length_penalty), **common,
+                )
+            all_ids.append(ids)
+            all_scores.append(scores)
+        ids = np.concatenate(all_ids, axis=0)
+        scores = np.concatenate(all_scores, axis=0)
+        out = tokenizer.detokenize(ids) if tokenizer is not None else ids
+        if single:
+            out, scores = out[0], scores[0]
+        return (out, scores) if return_scores else out
+
+    # ------------------------------------------------------------------ serialisation
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "caption_decoder": keras.layers.serialize(self.caption_decoder),
+                "captioning_loss_weight": self.captioning_loss_weight,
+                "label_smoothing": self.label_smoothing,
+            }
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["caption_decoder"] = keras.layers.deserialize(config["caption_decoder"])
+        return super().from_config(config)
