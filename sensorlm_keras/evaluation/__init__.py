@@ -15,6 +15,8 @@ print(format_summary(report))
 ```
 """
 
+from sensorlm_keras.evaluation.caption_facts import caption_fact_accuracy, check_caption
+from sensorlm_keras.evaluation.caption_metrics import corpus_bleu, rouge_l
 from sensorlm_keras.evaluation.classification_metrics import (
     binary_auroc,
     classification_metrics,
@@ -52,8 +54,11 @@ __all__ = [
     "ZeroShotClassifier",
     "activity_label_from_events",
     "binary_auroc",
+    "caption_fact_accuracy",
+    "check_caption",
     "classification_metrics",
     "confusion_matrix",
+    "corpus_bleu",
     "evaluate_run",
     "few_shot_linear_probe",
     "format_summary",
@@ -63,6 +68,7 @@ __all__ = [
     "recall_curve",
     "retrieval_metrics",
     "retrieval_ranks",
+    "rouge_l",
     "sample_k_shot",
     "write_json_atomic",
 ]
