@@ -41,6 +41,11 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=5, help="timed steps after warm-up")
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps (compilation)")
     parser.add_argument("--dtype-policy", default="float32", help="e.g. mixed_bfloat16")
+    parser.add_argument("--peak-dtype", default=None,
+                        help="dtype of the matmul peak that MFU is measured against (default: "
+                        "bfloat16 under a *bfloat16 policy, else float32)")
+    parser.add_argument("--peak-size", type=int, default=2048,
+                        help="matrix size of the peak matmul (8192 on a GPU)")
     parser.add_argument("--override", type=parse_override, action="append", default=[],
                         metavar="KEY=VALUE", help="SensorLMConfig field override (repeatable)")
     parser.add_argument("--devices", type=int, default=1,
@@ -66,7 +71,8 @@ def main(argv=None):
     config = SensorLMConfig.from_preset(args.preset, **dict(args.override))
     if args.text_length > config.max_text_length:
         parser.error(f"--text-length {args.text_length} > max_text_length {config.max_text_length}")
-    peak = common.matmul_peak_flops()
+    peak_dtype = args.peak_dtype or ("bfloat16" if "bfloat16" in args.dtype_policy else "float32")
+    peak = common.matmul_peak_flops(n=args.peak_size, dtype=peak_dtype)
     from sensorlm_keras.distribute import DistributionPlan
 
     strategy = "none"
@@ -130,6 +136,8 @@ def main(argv=None):
             "train_flops_per_sample": flops["train"],
             "forward_flops_per_sample": flops["forward"],
             "matmul_peak_flops": round(peak),
+            "matmul_peak_dtype": peak_dtype,
+            "devices_seen": [str(d) for d in keras.distribution.list_devices()][:4],
             "achieved_flops": round(flops["train"] * samples_per_s),
             "mfu": round(flops["train"] * samples_per_s / peak, 4),
             **common.machine(),

@@ -102,15 +102,22 @@ def resolve_attention_chunk_size(value, num_tokens):
     """The query chunk size to use for ``num_tokens`` tokens (None = exact full attention).
 
     ``value`` is None (never chunk), a positive int (chunk when there are more tokens than
-    that), or ``"auto"``: on a CPU-only machine chunk sequences longer than
-    ``AUTO_MIN_TOKENS`` into blocks of ``AUTO_CHUNK_SIZE`` queries (linear memory, faster on
-    CPU as `benchmarks/attention.py` shows); with a GPU/TPU keep
-    `keras.ops.dot_product_attention`, whose flash/cuDNN kernels are already memory-efficient.
+    that), or ``"auto"``: on a CPU-only machine under TensorFlow or JAX, chunk sequences
+    longer than ``AUTO_MIN_TOKENS`` into blocks of ``AUTO_CHUNK_SIZE`` queries (their CPU
+    attention materialises the full score matrix; see `benchmarks/attention.py` and
+    `benchmarks/memory_scaling.py`). PyTorch's ``scaled_dot_product_attention`` already has a
+    memory-efficient CPU kernel, and GPUs/TPUs have flash/cuDNN kernels: there ``"auto"`` keeps
+    `keras.ops.dot_product_attention`.
     """
     if value is None:
         return None
     if value == "auto":
-        if _has_accelerator() or num_tokens is None or num_tokens <= AUTO_MIN_TOKENS:
+        if (
+            keras.backend.backend() == "torch"
+            or _has_accelerator()
+            or num_tokens is None
+            or num_tokens <= AUTO_MIN_TOKENS
+        ):
             return None
         return AUTO_CHUNK_SIZE
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:

@@ -164,7 +164,9 @@ class MultiHeadDotProductAttention(keras.layers.Layer):
         if value is not None:
             value = ops.cast(value, self.compute_dtype)
         q, k, v = self._project_qkv(query, value)
-        out = self.attend(q, k, v, self.prepare_mask(attention_mask), is_causal=is_causal)
+        out = self.attend(
+            q, k, v, self.prepare_mask(attention_mask), is_causal=is_causal, training=training
+        )
         return self.project_output(out, training=training)
 
     def prepare_mask(self, attention_mask):
@@ -190,13 +192,15 @@ class MultiHeadDotProductAttention(keras.layers.Layer):
         keep = keep[:, None, None, :] if rank == 2 else keep[:, None, :, :]
         return ops.greater(keep, 0.5)
 
-    def attend(self, q, k, v, mask=None, is_causal=False):
+    def attend(self, q, k, v, mask=None, is_causal=False, training=None):
         """Attention of projected ``q (b, t, n, h)`` over ``k, v (b, s, n, h)``.
 
         Args:
             q, k, v: projected query, key and value tensors.
             mask: None or the bool mask from `prepare_mask`.
             is_causal: bool, causal mask (query i sees keys <= i).
+            training: bool; chunked attention rematerialises its blocks only in training
+                (inference keeps no activations for a backward pass).
 
         Returns:
             ``(batch, query_length, heads, head_dim)``.
@@ -204,10 +208,11 @@ class MultiHeadDotProductAttention(keras.layers.Layer):
         query_length, key_length = q.shape[1], k.shape[1]
         chunk = None
         if self.flash_attention is not True and None not in (query_length, key_length):
-            chunk = resolve_attention_chunk_size(self.attention_chunk_size, max(query_length, key_length))
+            longest = max(query_length, key_length)
+            chunk = resolve_attention_chunk_size(self.attention_chunk_size, longest)
         if chunk is not None and query_length > chunk:
             return chunked_dot_product_attention(
-                q, k, v, mask=mask, is_causal=is_causal, chunk_size=chunk
+                q, k, v, mask=mask, is_causal=is_causal, chunk_size=chunk, remat=bool(training)
             )
         return ops.dot_product_attention(
             q, k, v, mask=mask, is_causal=is_causal, flash_attention=self.flash_attention
