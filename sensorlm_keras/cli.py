@@ -46,8 +46,20 @@ def _version():
     return f"sensorlm_keras {__version__}"
 
 
+HEAVY_COMMANDS = ("train", "eval", "export", "caption")
+
+
 def main(argv=None):
-    """Entry point of the ``sensorlm`` console script; returns the exit code."""
+    """Entry point of the ``sensorlm`` console script; returns the exit code.
+
+    From the console (``argv`` None), the heavy commands (train, eval, export, caption) run
+    under the tuned process environment of `sensorlm_keras.utils.runtime` (set
+    ``SENSORLM_NO_TUNING=1`` to opt out).
+    """
+    if argv is None and len(sys.argv) > 1 and sys.argv[1] in HEAVY_COMMANDS:
+        from sensorlm_keras.utils.runtime import reexec_with_tuned_environment
+
+        reexec_with_tuned_environment(sys.argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
