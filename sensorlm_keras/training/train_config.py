@@ -104,11 +104,13 @@ class TrainConfig:
             raise ConfigError(f"TrainConfig.model: expected a mapping of SensorLMConfig overrides, received {self.model!r}.")
         if self.steps_per_checkpoint > self.steps:
             self.steps_per_checkpoint = self.steps
+        from sensorlm_keras.models.sensorlm_coca_config import COCA_PRESETS
         from sensorlm_keras.models.sensorlm_config import PRESETS
 
-        if self.preset not in PRESETS:
+        if self.preset not in PRESETS and self.preset not in COCA_PRESETS:
             raise ConfigError(
-                f"TrainConfig.preset: unknown preset {self.preset!r}; available: {sorted(PRESETS)}."
+                f"TrainConfig.preset: unknown preset {self.preset!r}; available: "
+                f"{sorted(PRESETS) + sorted(COCA_PRESETS)}."
             )
 
     @classmethod

@@ -128,6 +128,7 @@ def train(config, overwrite=False, verbose=1):
 
     from sensorlm_keras import SensorLM
     from sensorlm_keras.data import ChannelSchema, make_dataset
+    from sensorlm_keras.models.sensorlm_coca_config import COCA_PRESETS
     from sensorlm_keras.training.atomic_backup_and_restore import AtomicBackupAndRestore
     from sensorlm_keras.training.non_finite_loss_guard import NonFiniteLossGuard
     from sensorlm_keras.training.optimizer import build_optimizer
@@ -161,7 +162,10 @@ def train(config, overwrite=False, verbose=1):
     if "patch_size" in model_overrides:
         model_overrides["patch_size"] = tuple(model_overrides["patch_size"])
     with plan.scope():
-        model = SensorLM.from_preset(config.preset, **model_overrides)
+        model_class = SensorLM
+        if config.preset in COCA_PRESETS:  # SensorLM + captioning decoder (sensorlm_coca_*)
+            from sensorlm_keras import SensorLMCoCa as model_class
+        model = model_class.from_preset(config.preset, **model_overrides)
         model.compile(
             optimizer=build_optimizer(
                 model,
