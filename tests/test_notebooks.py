@@ -1,6 +1,6 @@
 """The teaching notebooks in ``notebooks/``.
 
-Fast checks: the six notebooks exist, start with a markdown cell that says what they show and
+Fast checks: the seven notebooks exist, start with a markdown cell that says what they show and
 how long they take, and are committed with their outputs stripped (no outputs, execution count
 null). Slow checks (one per notebook): each runs top to bottom with nbclient in a fresh
 ``python3`` kernel started from this interpreter (``sys.executable``, through a kernel spec
@@ -24,6 +24,7 @@ EXPECTED = (
     "04_few_shot.ipynb",
     "05_export_and_serve.ipynb",
     "06_backends_and_devices.ipynb",
+    "07_captioning.ipynb",
 )
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 CELL_TIMEOUT_S = 600  # per cell; a whole notebook takes well under two minutes on 2 cores
