@@ -50,6 +50,12 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
 
     def on_train_begin(self, logs=None):
         self._saw_non_finite_loss = False
+        has_backup = os.path.exists(self._weights_path) or os.path.exists(
+            self._training_metadata_path
+        )
+        if not has_backup or not self.model.built:
+            self._load_model()  # nothing to restore, or Keras' own "build the model" error
+            return
         try:
             self._load_model()
             return
