@@ -143,12 +143,14 @@ class MultiHeadDotProductAttention(keras.layers.Layer):
             if self.use_bias:
                 q = q + self._w(self.query_bias)
                 kv = kv + self._w(self.key_value_bias)
-            k, v = kv[:, :, 0], kv[:, :, 1]
+            k, v = ops.unstack(kv, 2, axis=2)
         else:
             qkv = ops.einsum("btd,dknh->btknh", query, self._w(self.qkv_kernel))
             if self.use_bias:
                 qkv = qkv + self._w(self.qkv_bias)
-            q, k, v = qkv[:, :, 0], qkv[:, :, 1], qkv[:, :, 2]
+            # unstack, not indexing: its gradient is one stack (indexing three times
+            # builds three zero-filled full-size gradients on eager backends).
+            q, k, v = ops.unstack(qkv, 3, axis=2)
         return q, k, v
 
     def call(self, query, value=None, attention_mask=None, is_causal=False, training=None):
