@@ -57,6 +57,8 @@ def chunked_dot_product_attention(q, k, v, mask=None, is_causal=False, chunk_siz
             f"query_length={query_length}, key_length={key_length}."
         )
     scale = 1.0 / float(q.shape[-1]) ** 0.5
+    if keras.backend.backend() == "jax" and query_length > chunk_size:
+        return _chunked_attention_jax(q, k, v, mask, is_causal, chunk_size, remat, scale)
 
     def unmasked(qb, kb, vb):
         return _block_attention(qb, kb, vb, None, scale)
@@ -84,6 +86,53 @@ def chunked_dot_product_attention(q, k, v, mask=None, is_causal=False, chunk_siz
     if len(outputs) == 1:
         return outputs[0]
     return ops.concatenate(outputs, axis=1)
+
+
+def _chunked_attention_jax(q, k, v, mask, is_causal, chunk_size, remat, scale):
+    """JAX: the blocks run in a `jax.lax.map` (a sequential loop).
+
+    XLA is free to reorder independent unrolled blocks, and on CPU it does: all blocks' score
+    matrices were alive at once (peak memory quadratic again, `benchmarks/memory_scaling.py`).
+    A loop runs one block at a time; `jax.checkpoint` on the body keeps only each block's
+    inputs for the backward pass.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    query_length, key_length = q.shape[1], k.shape[1]
+    num_chunks = -(-query_length // chunk_size)
+    padded = num_chunks * chunk_size
+    pad = padded - query_length
+
+    def split(x):  # (b, padded, ...) -> (num_chunks, b, chunk, ...)
+        x = jnp.pad(x, [(0, 0), (0, pad)] + [(0, 0)] * (x.ndim - 2)) if pad else x
+        x = x.reshape((x.shape[0], num_chunks, chunk_size) + x.shape[2:])
+        return jnp.moveaxis(x, 1, 0)
+
+    q_chunks = split(q)
+    mask_chunks = None
+    if mask is not None and mask.shape[2] != 1:
+        # (b, 1|n, T, s) -> (b, T, 1|n, s) -> (chunks, b, chunk, 1|n, s) -> (.., 1|n, chunk, s)
+        mask_chunks = jnp.moveaxis(split(jnp.moveaxis(mask, 2, 1)), 3, 2)
+    per_chunk_mask = mask_chunks is not None
+    starts = jnp.arange(num_chunks) * chunk_size
+
+    def body(args):
+        qb, start, mb = args
+        block_mask = mb if per_chunk_mask else mask
+        if is_causal:
+            rows = start + jnp.arange(chunk_size)[:, None]
+            causal = (rows >= jnp.arange(key_length)[None, :])[None, None]
+            block_mask = causal if block_mask is None else jnp.logical_and(block_mask, causal)
+        return _block_attention(qb, k, v, block_mask, scale)
+
+    if remat:
+        body = jax.checkpoint(body)
+    if not per_chunk_mask:
+        mask_chunks = jnp.zeros((num_chunks,), bool)  # placeholder, unused by the body
+    out = jax.lax.map(body, (q_chunks, starts, mask_chunks))  # (chunks, b, chunk, n, h)
+    out = jnp.moveaxis(out, 0, 1).reshape((q.shape[0], padded) + q.shape[2:])
+    return out[:, :query_length]
 
 
 AUTO_CHUNK_SIZE = 512
