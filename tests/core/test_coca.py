@@ -208,8 +208,6 @@ def test_fit_logs_both_losses_then_overfits_captions_and_regenerates_them():
     np.testing.assert_array_equal(greedy, expected)
     np.testing.assert_array_equal(beams, expected)
     print(f"regenerated the {len(CAPTIONS)} captions exactly after {steps} steps")
-    result = model.evaluate(batch, batch_size=4, verbose=0, return_dict=True)
-    assert result["caption_token_accuracy"] == 1.0
 
 
 def test_beam_of_one_is_greedy_and_top_p_is_seeded(shared):
