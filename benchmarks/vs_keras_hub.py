@@ -101,6 +101,14 @@ def measure(args):
         }
         tokens = (HUB_IMAGE // HUB_PATCH) ** 2
     warm, step = _time_steps(model, batch, args.warmup, args.steps)
+    extra = {}
+    if args.model == "sensorlm":
+        from sensorlm_keras.utils.flops import model_flops_per_sample
+
+        flops = model_flops_per_sample(config, text_length=length, batch_size=b)["train"]
+        peak = common.matmul_peak_flops()
+        extra = {"train_flops_per_sample": flops, "matmul_peak_flops": round(peak),
+                 "mfu": round(flops * b / step / peak, 4)}
     common.emit({
         "benchmark": "vs_keras_hub",
         "model": args.model,
@@ -116,6 +124,7 @@ def measure(args):
         "warmup_seconds": round(warm, 2),
         "seconds_per_step": round(step, 4),
         "peak_memory_gb": round(common.peak_rss_gb(), 3),
+        **extra,
         **common.machine(),
     })
 
