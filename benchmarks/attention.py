@@ -9,10 +9,7 @@ exact ones (``keras.ops.dot_product_attention``) on the same inputs.
 """
 
 import argparse
-import json
-import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -137,9 +134,7 @@ def main(argv=None):
         args.tokens = args.tokens[0]
         args.impl = args.impl[0]
         return measure(args)
-    env = dict(os.environ)
-    if args.backend:
-        env["KERAS_BACKEND"] = args.backend
+    env = common.backend_env(args.backend)
     for tokens in args.tokens:
         for impl in args.impl:
             command = [sys.executable, __file__, "--_single", "--tokens", str(tokens),
@@ -148,13 +143,10 @@ def main(argv=None):
                        "--chunk-size", str(args.chunk_size), "--repeats", str(args.repeats)]
             if args.check:
                 command.append("--check")
-            result = subprocess.run(command, capture_output=True, text=True, env=env)
-            if result.returncode:
-                print(json.dumps({"benchmark": "attention_fwd_bwd", "impl": impl,
-                                  "tokens": tokens, "error": result.stderr[-1500:]}))
-                continue
-            print(result.stdout.strip().splitlines()[-1], flush=True)
-
+            record = common.run_child(command, env, "attention_fwd_bwd", impl=impl,
+                                      tokens=tokens)
+            if record is not None:
+                common.emit(record)
 
 if __name__ == "__main__":
     main()

@@ -70,5 +70,26 @@ def matmul_peak_flops(n=2048, repeats=10, dtype="float32"):
     return 2.0 * n**3 / best
 
 
+def backend_env(backend):
+    """A copy of the environment that selects ``backend`` (None: keep) in a child process."""
+    env = dict(os.environ)
+    if backend:
+        env["KERAS_BACKEND"] = backend
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    return env
+
+
+def run_child(command, env, benchmark, **labels):
+    """Run a benchmark child process; return its last JSON line as a dict, or print an error
+    record (labelled with ``benchmark`` and ``labels``) and return None."""
+    import subprocess
+
+    result = subprocess.run(command, capture_output=True, text=True, env=env)
+    if result.returncode:
+        emit({"benchmark": benchmark, **labels, "error": result.stderr[-2000:]})
+        return None
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
 def emit(record):
     print(json.dumps(record, sort_keys=True), flush=True)

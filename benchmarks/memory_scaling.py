@@ -14,9 +14,7 @@ quadruples (the score matrices dominate).
 """
 
 import argparse
-import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -111,10 +109,7 @@ def main(argv=None):
         args.shape = args.shape[0]
         args.impl = args.impl[0]
         return measure(args)
-    env = dict(os.environ)
-    if args.backend:
-        env["KERAS_BACKEND"] = args.backend
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    env = common.backend_env(args.backend)
     records = []
     for shape in args.shape or SHAPES:
         for impl in args.impl:
@@ -124,14 +119,11 @@ def main(argv=None):
                        "--chunk-size", str(args.chunk_size)]
             if args.remat:
                 command.append("--remat")
-            result = subprocess.run(command, capture_output=True, text=True, env=env)
-            if result.returncode:
-                print(json.dumps({"benchmark": "sensor_memory_scaling", "impl": impl,
-                                  "shape": shape, "error": result.stderr[-1500:]}), flush=True)
-                continue
-            record = json.loads(result.stdout.strip().splitlines()[-1])
-            records.append(record)
-            print(json.dumps(record, sort_keys=True), flush=True)
+            record = common.run_child(command, env, "sensor_memory_scaling", impl=impl,
+                                      shape=shape)
+            if record is not None:
+                records.append(record)
+                common.emit(record)
     for impl in args.impl:
         rows = [r for r in records if r["impl"] == impl]
         base = next((r for r in rows if r["sensor_tokens"] == 2448), None)
