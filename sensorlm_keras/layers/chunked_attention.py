@@ -151,18 +151,20 @@ def resolve_attention_chunk_size(value, num_tokens):
     """The query chunk size to use for ``num_tokens`` tokens (None = exact full attention).
 
     ``value`` is None (never chunk), a positive int (chunk when there are more tokens than
-    that), or ``"auto"``: on a CPU-only machine under TensorFlow or JAX, chunk sequences
-    longer than ``AUTO_MIN_TOKENS`` into blocks of ``AUTO_CHUNK_SIZE`` queries (their CPU
-    attention materialises the full score matrix; see `benchmarks/attention.py` and
-    `benchmarks/memory_scaling.py`). PyTorch's ``scaled_dot_product_attention`` already has a
-    memory-efficient CPU kernel, and GPUs/TPUs have flash/cuDNN kernels: there ``"auto"`` keeps
-    `keras.ops.dot_product_attention`.
+    that), or ``"auto"``: chunk sequences longer than ``AUTO_MIN_TOKENS`` into blocks of
+    ``AUTO_CHUNK_SIZE`` queries only where it was measured to pay off, i.e. JAX on a CPU-only
+    machine (XLA's CPU attention materialises every score matrix: base model 4x less training
+    memory, and the only way keras-hub-sized models train at batch 2 in 24 GB; see README,
+    "Performance"). PyTorch's ``scaled_dot_product_attention`` already has a memory-efficient
+    CPU kernel; on TensorFlow the chunked path was 1.6x slower than full attention (it saves
+    memory: set an int to trade speed for memory); GPUs/TPUs have flash/cuDNN kernels. There
+    ``"auto"`` keeps `keras.ops.dot_product_attention`.
     """
     if value is None:
         return None
     if value == "auto":
         if (
-            keras.backend.backend() == "torch"
+            keras.backend.backend() != "jax"
             or _has_accelerator()
             or num_tokens is None
             or num_tokens <= AUTO_MIN_TOKENS

@@ -35,8 +35,9 @@ class MultiHeadDotProductAttention(keras.layers.Layer):
         dropout: float, dropout rate on the attention output.
         flash_attention: None (backend decides), True or False.
         attention_chunk_size: None (full attention), a positive int (query block size, used
-            when the query is longer) or ``"auto"`` (chunk long sequences on CPU-only
-            machines, keep the backend kernel on GPU/TPU).
+            when the query is longer) or ``"auto"`` (chunk long sequences with JAX on
+            CPU-only machines, keep the backend kernel elsewhere; see
+            `sensorlm_keras.layers.chunked_attention.resolve_attention_chunk_size`).
         kernel_initializer: initializer of the projection kernels.
         **kwargs: standard layer arguments.
 

@@ -42,11 +42,12 @@ class SensorLMConfig:
         dropout: dropout rate in both towers.
         layer_norm_epsilon: LayerNorm epsilon (1e-6).
         flash_attention: None lets each backend decide; never force True on CPU.
-        attention_chunk_size: ``"auto"`` (default: on CPU-only machines under TensorFlow or
-            JAX, sensor attention over more than 1024 tokens runs in rematerialised blocks of
-            512 queries, exact and with linear memory; PyTorch's CPU kernel and GPU/TPU flash
-            kernels are memory-efficient already and are kept), None (always full attention)
-            or a positive int (block size).
+        attention_chunk_size: ``"auto"`` (default: with JAX on CPU-only machines, sensor
+            attention over more than 1024 tokens runs in rematerialised blocks of 512
+            queries, exact and with linear memory; elsewhere the backend's kernel: PyTorch's
+            CPU kernel and GPU/TPU flash kernels are memory-efficient already, TensorFlow's is
+            faster), None (always full attention) or a positive int (block size: linear memory
+            on every backend).
         remat: bool, rematerialise each sensor transformer block (less memory, ~1/3 more
             compute).
         loss: ``"sigmoid"`` (SigLIP, default) or ``"softmax"`` (CLIP).
