@@ -13,6 +13,7 @@ from sensorlm_keras.models.sensorlm_config import PRESETS, SensorLMConfig
 from sensorlm_keras.models.text_encoder import TextEncoder
 from sensorlm_keras.trainers import train_step_mixin
 from sensorlm_keras.utils import validation
+from sensorlm_keras.utils.no_grad import no_grad
 
 _TrainStep = train_step_mixin()
 
@@ -391,10 +392,11 @@ class SensorLM(_TrainStep, keras.Model):
         if int(batch_size) < 1:
             raise InputValidationError(f"batch_size: expected >= 1, received {batch_size!r}.")
         n = arrays[0].shape[0]
-        outputs = [
-            np.asarray(ops.convert_to_numpy(fn(*(a[i : i + batch_size] for a in arrays))))
-            for i in range(0, n, int(batch_size))
-        ]
+        with no_grad():  # PyTorch would keep every activation for a backward pass
+            outputs = [
+                np.asarray(ops.convert_to_numpy(fn(*(a[i : i + batch_size] for a in arrays))))
+                for i in range(0, n, int(batch_size))
+            ]
         if not outputs:  # an empty batch: (0, D), the documented shape
             return np.zeros((0, self.text_encoder.embed_dim), np.float32)
         return np.concatenate(outputs, axis=0).astype(np.float32)

@@ -120,3 +120,25 @@ def test_config_round_trip_keeps_memory_options():
     clone = SensorLM.from_config(model.get_config())
     assert clone.sensor_encoder.remat is True
     assert clone.sensor_encoder.blocks[0].attention.attention_chunk_size == 32
+
+
+def test_encoding_records_no_autograd_graph():
+    """encode_sensor / encode_text run without gradient tracking (PyTorch would otherwise keep
+    every activation: encode_sensor on 32 days of sensorlm_small ran out of 24 GB)."""
+    model = tiny_model()
+    seen = []
+    if keras.backend.backend() == "torch":
+        import torch
+
+        original = model.sensor_encoder.call
+
+        def spy(*args, **kwargs):
+            seen.append(torch.is_grad_enabled())
+            return original(*args, **kwargs)
+
+        model.sensor_encoder.call = spy
+    batch = random_batch(3, seed=2)
+    out = model.encode_sensor(batch["sensor"], batch_size=2)
+    assert out.shape == (3, 32) and np.isfinite(out).all()
+    if keras.backend.backend() == "torch":
+        assert seen == [False, False]
