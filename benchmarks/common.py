@@ -70,6 +70,18 @@ def matmul_peak_flops(n=2048, repeats=10, dtype="float32"):
     return 2.0 * n**3 / best
 
 
+def devices():
+    """Up to 4 device names of the active backend (keras.distribution has no PyTorch support)."""
+    import keras
+
+    try:
+        return [str(d) for d in keras.distribution.list_devices()][:4]
+    except (AttributeError, NotImplementedError, RuntimeError):
+        import torch
+
+        return ["cuda:0" if torch.cuda.is_available() else "cpu:0"]
+
+
 def backend_env(backend):
     """A copy of the environment that selects ``backend`` (None: keep) in a child process."""
     env = dict(os.environ)

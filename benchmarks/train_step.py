@@ -137,7 +137,7 @@ def main(argv=None):
             "forward_flops_per_sample": flops["forward"],
             "matmul_peak_flops": round(peak),
             "matmul_peak_dtype": peak_dtype,
-            "devices_seen": [str(d) for d in keras.distribution.list_devices()][:4],
+            "devices_seen": common.devices(),
             "achieved_flops": round(flops["train"] * samples_per_s),
             "mfu": round(flops["train"] * samples_per_s / peak, 4),
             **common.machine(),
