@@ -25,14 +25,21 @@ def greedy(step, batch, max_length, start_id, eos_id, pad_id):
     for i in range(max_length):
         logp = log_softmax(step(tokens, i))
         nxt = np.argmax(logp, axis=-1).astype(np.int32)
-        scores += np.where(finished, 0.0, logp[np.arange(batch), nxt])
-        nxt = np.where(finished, pad_id, nxt)
-        ids[:, i] = nxt
-        finished |= nxt == eos_id
-        if finished.all():
+        tokens = _record(ids, scores, finished, logp, nxt, i, eos_id, pad_id)
+        if tokens is None:
             break
-        tokens = nxt[:, None]
     return ids, scores
+
+
+def _record(ids, scores, finished, logp, nxt, i, eos_id, pad_id):
+    """Store step ``i``'s tokens (pad after EOS) and their log-probabilities in place; returns
+    the next one-token input, or None when every row has finished."""
+    rows = np.arange(ids.shape[0])
+    scores += np.where(finished, 0.0, logp[rows, nxt])
+    nxt = np.where(finished, pad_id, nxt)
+    ids[:, i] = nxt
+    finished |= nxt == eos_id
+    return None if finished.all() else nxt[:, None]
 
 
 def top_p(step, batch, max_length, start_id, eos_id, pad_id, p=0.9, temperature=1.0, seed=None,
@@ -61,13 +68,9 @@ def top_p(step, batch, max_length, start_id, eos_id, pad_id, p=0.9, temperature=
         u = np.array([g.random() for g in rngs])
         choice = np.minimum((np.cumsum(kept, axis=-1) < u[:, None]).sum(axis=-1), kept.shape[1] - 1)
         nxt = order[np.arange(batch), choice].astype(np.int32)
-        scores += np.where(finished, 0.0, logp[np.arange(batch), nxt])
-        nxt = np.where(finished, pad_id, nxt)
-        ids[:, i] = nxt
-        finished |= nxt == eos_id
-        if finished.all():
+        tokens = _record(ids, scores, finished, logp, nxt, i, eos_id, pad_id)
+        if tokens is None:
             break
-        tokens = nxt[:, None]
     return ids, scores
 
 
