@@ -48,6 +48,8 @@ def main(argv=None):
                         help="matrix size of the peak matmul (8192 on a GPU)")
     parser.add_argument("--override", type=parse_override, action="append", default=[],
                         metavar="KEY=VALUE", help="SensorLMConfig field override (repeatable)")
+    parser.add_argument("--jit-compile", default="auto", choices=["auto", "true", "false"],
+                        help="model.compile(jit_compile=...): XLA on TensorFlow/JAX")
     parser.add_argument("--devices", type=int, default=1,
                         help="data-parallel devices (CPU split into N devices when no GPU): "
                         "runs 1 and N devices in subprocesses and reports scaling efficiency")
@@ -81,7 +83,8 @@ def main(argv=None):
     plan = DistributionPlan(strategy)
     with plan.scope():
         model = SensorLM.from_sensorlm_config(config)
-        model.compile(optimizer=keras.optimizers.AdamW(1e-4, global_clipnorm=1.0))
+        jit = {"auto": "auto", "true": True, "false": False}[args.jit_compile]
+        model.compile(optimizer=keras.optimizers.AdamW(1e-4, global_clipnorm=1.0), jit_compile=jit)
     rng = np.random.default_rng(0)
     b = args.batch_size
     batch = {
@@ -123,6 +126,7 @@ def main(argv=None):
             "overrides": dict(args.override),
             "backend": keras.backend.backend(),
             "dtype_policy": args.dtype_policy,
+            "jit_compile": args.jit_compile,
             "devices": args.devices,
             "distribution": plan.describe(),
             "batch_size": b,

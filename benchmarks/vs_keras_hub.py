@@ -10,6 +10,11 @@ token count to SensorLM's 1440 x 34 / (10, 2) = 2448 tokens is a 196 x 196 x 1 i
 patches: 49^2 = 2401 tokens (SensorLM's count is 2% larger, which favours keras-hub). One JSON
 line per model, then one with ``speedup`` = keras-hub seconds per step / SensorLM seconds per
 step (> 1: SensorLM is faster).
+
+``--dtype-policy mixed_bfloat16`` sets the same Keras policy for both models. Each model is
+compiled with Keras' default ``jit_compile="auto"`` (SensorLM resolves it to no XLA for
+TensorFlow on a CPU, keras-hub to XLA); ``--hub-jit-compile auto false`` also times keras-hub
+without XLA, so the comparison does not rest on a compile setting keras-hub merely defaults to.
 """
 
 import argparse
@@ -60,12 +65,14 @@ def measure(args):
     rng = np.random.default_rng(0)
     b, length = args.batch_size, args.text_length
     ids = rng.integers(3, config.vocabulary_size, (b, length)).astype("int32")
+    keras.mixed_precision.set_global_policy(args.dtype_policy)
     optimizer = keras.optimizers.AdamW(1e-4)
+    jit = {"auto": "auto", "true": True, "false": False}[args.jit_compile]
     if args.model == "sensorlm":
         from sensorlm_keras import SensorLM
 
         model = SensorLM.from_sensorlm_config(config)
-        model.compile(optimizer=optimizer)
+        model.compile(optimizer=optimizer, jit_compile=jit)
         batch = {
             "sensor": rng.standard_normal((b, config.sequence_length, config.num_channels))
             .astype("float32"),
@@ -94,7 +101,7 @@ def measure(args):
             max_sequence_length=length,
         )
         model = keras_hub.models.SigLIPBackbone(vision, text)
-        model.compile(optimizer=optimizer)
+        model.compile(optimizer=optimizer, jit_compile=jit)
         batch = {
             "images": rng.standard_normal((b, HUB_IMAGE, HUB_IMAGE, 1)).astype("float32"),
             "token_ids": ids,
@@ -113,6 +120,9 @@ def measure(args):
         "benchmark": "vs_keras_hub",
         "model": args.model,
         "backend": keras.backend.backend(),
+        "dtype_policy": args.dtype_policy,
+        "jit_compile_requested": args.jit_compile,
+        "jit_compile_used": model.jit_compile,
         "preset_size": args.preset,
         "layers": config.sensor_num_layers,
         "hidden_dim": config.sensor_hidden_dim,
@@ -140,6 +150,11 @@ def main(argv=None):
     parser.add_argument("--text-length", type=int, default=64)
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=1)
+    parser.add_argument("--dtype-policy", default="float32", help="e.g. mixed_bfloat16")
+    parser.add_argument("--hub-jit-compile", nargs="+", default=["auto"],
+                        choices=["auto", "true", "false"],
+                        help="keras-hub compile settings to time (each its own process)")
+    parser.add_argument("--jit-compile", default="auto", help=argparse.SUPPRESS)
     parser.add_argument("--model", choices=["sensorlm", "keras_hub"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.model:
@@ -150,26 +165,34 @@ def main(argv=None):
         env["KERAS_BACKEND"] = args.backend
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     records = {}
-    for model in ("sensorlm", "keras_hub"):
+    runs = [("sensorlm", "auto")] + [("keras_hub", jit) for jit in args.hub_jit_compile]
+    for model, jit in runs:
         command = [sys.executable, __file__, "--model", model, "--preset", args.preset,
                    "--batch-size", str(args.batch_size), "--text-length", str(args.text_length),
-                   "--steps", str(args.steps), "--warmup", str(args.warmup)]
+                   "--steps", str(args.steps), "--warmup", str(args.warmup),
+                   "--dtype-policy", args.dtype_policy, "--jit-compile", jit]
         if args.layers:
             command += ["--layers", str(args.layers)]
         result = subprocess.run(command, capture_output=True, text=True, env=env)
         if result.returncode:
-            print(json.dumps({"benchmark": "vs_keras_hub", "model": model,
+            print(json.dumps({"benchmark": "vs_keras_hub", "model": model, "jit_compile": jit,
                               "error": result.stderr[-2000:]}), flush=True)
             continue
-        records[model] = json.loads(result.stdout.strip().splitlines()[-1])
-        print(json.dumps(records[model], sort_keys=True), flush=True)
-    if len(records) == 2:
-        ours, hub = records["sensorlm"], records["keras_hub"]
+        records[(model, jit)] = json.loads(result.stdout.strip().splitlines()[-1])
+        print(json.dumps(records[(model, jit)], sort_keys=True), flush=True)
+    ours = records.get(("sensorlm", "auto"))
+    for jit in args.hub_jit_compile:
+        hub = records.get(("keras_hub", jit))
+        if ours is None or hub is None:
+            continue
         common.emit({
             "benchmark": "vs_keras_hub_summary",
             "backend": ours["backend"],
+            "dtype_policy": args.dtype_policy,
             "layers": ours["layers"],
             "batch_size": args.batch_size,
+            "sensorlm_jit_compile": ours["jit_compile_used"],
+            "keras_hub_jit_compile": hub["jit_compile_used"],
             "sensorlm_seconds_per_step": ours["seconds_per_step"],
             "keras_hub_seconds_per_step": hub["seconds_per_step"],
             "speedup": round(hub["seconds_per_step"] / ours["seconds_per_step"], 3),

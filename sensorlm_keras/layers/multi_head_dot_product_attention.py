@@ -23,8 +23,9 @@ class MultiHeadDotProductAttention(keras.layers.Layer):
     raises on CPU).
 
     With ``attention_chunk_size`` set, long self- or cross-attention is computed over blocks of
-    queries, each rematerialised in the backward pass (see
-    `sensorlm_keras.layers.chunked_attention`): the same result as full attention, with
+    queries, each recomputed in the backward pass (see
+    `sensorlm_keras.layers.chunked_attention`; on JAX, unmasked attention uses
+    `sensorlm_keras.layers.blockwise_attention_jax`): the same result as full attention, with
     activation memory linear instead of quadratic in the number of tokens.
 
     Args:
