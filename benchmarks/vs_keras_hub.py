@@ -11,10 +11,9 @@ patches: 49^2 = 2401 tokens (SensorLM's count is 2% larger, which favours keras-
 line per model, then one with ``speedup`` = keras-hub seconds per step / SensorLM seconds per
 step (> 1: SensorLM is faster).
 
-``--dtype-policy mixed_bfloat16`` sets the same Keras policy for both models. Each model is
-compiled with Keras' default ``jit_compile="auto"`` (SensorLM resolves it to no XLA for
-TensorFlow on a CPU, keras-hub to XLA); ``--hub-jit-compile auto false`` also times keras-hub
-without XLA, so the comparison does not rest on a compile setting keras-hub merely defaults to.
+``--dtype-policy mixed_bfloat16`` sets the same Keras policy for both models. Both are compiled
+with Keras' default ``jit_compile="auto"`` (XLA on JAX; none on a CPU-only TensorFlow or on
+PyTorch); ``--hub-jit-compile auto true`` also times keras-hub with another setting.
 """
 
 import argparse

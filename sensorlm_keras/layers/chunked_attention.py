@@ -154,6 +154,12 @@ def _has_accelerator():
     return any(not str(d).lower().startswith("cpu") for d in devices)
 
 
+def uses_tensorflow_cpu_attention():
+    """Whether ``"auto"`` attention without a mask uses `attention_tensorflow`: TensorFlow on a
+    machine without GPU/TPU (Keras then runs TensorFlow without XLA; see that module)."""
+    return keras.backend.backend() == "tensorflow" and not _has_accelerator()
+
+
 def resolve_attention_chunk_size(value, num_tokens):
     """The query chunk size to use for ``num_tokens`` tokens (None = exact full attention).
 

@@ -7,6 +7,7 @@ from sensorlm_keras.errors import InputValidationError
 from sensorlm_keras.layers.chunked_attention import (
     chunked_dot_product_attention,
     resolve_attention_chunk_size,
+    uses_tensorflow_cpu_attention,
 )
 
 
@@ -21,6 +22,10 @@ class MultiHeadDotProductAttention(keras.layers.Layer):
     ``keras.ops.dot_product_attention``, so each backend uses its best kernel;
     ``flash_attention=None`` lets the backend decide (flash attention is never forced on, it
     raises on CPU).
+
+    With ``attention_chunk_size="auto"`` (the default of `SensorLMConfig`) on a CPU-only
+    TensorFlow, unmasked attention uses `sensorlm_keras.layers.attention_tensorflow` (the same
+    values, a closed-form gradient; 1.3x faster forward + backward at 2448 tokens).
 
     With ``attention_chunk_size`` set, long self- or cross-attention is computed over blocks of
     queries, each recomputed in the backward pass (see
@@ -218,6 +223,16 @@ class MultiHeadDotProductAttention(keras.layers.Layer):
             return chunked_dot_product_attention(
                 q, k, v, mask=mask, is_causal=is_causal, chunk_size=chunk, remat=bool(training)
             )
+        if (
+            self.attention_chunk_size == "auto"
+            and self.flash_attention is not True
+            and mask is None
+            and not is_causal
+            and uses_tensorflow_cpu_attention()
+        ):
+            from sensorlm_keras.layers.attention_tensorflow import attention_tensorflow
+
+            return attention_tensorflow(q, k, v)
         return ops.dot_product_attention(
             q, k, v, mask=mask, is_causal=is_causal, flash_attention=self.flash_attention
         )

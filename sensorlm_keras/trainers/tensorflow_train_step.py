@@ -18,16 +18,7 @@ import keras
 from sensorlm_keras.trainers.grad_norm import global_norm
 
 
-def _has_accelerator():
-    return bool(tf.config.list_physical_devices("GPU") or tf.config.list_physical_devices("TPU"))
-
-
 class TensorFlowTrainStep(BaseTrainStep):
-    def compile(self, *args, jit_compile="auto", **kwargs):
-        if jit_compile == "auto" and not _has_accelerator():
-            jit_compile = False
-        super().compile(*args, jit_compile=jit_compile, **kwargs)
-
     def _gather_for_loss(self, sensor_embeddings, text_embeddings):
         context = tf.distribute.get_replica_context()
         replicas = tf.distribute.get_strategy().num_replicas_in_sync

@@ -219,3 +219,27 @@ def test_chunked_attention_in_bfloat16_keeps_dtype_and_float32_softmax():
     expected = numpy_attention(q, k, v)
     np.testing.assert_allclose(ops.convert_to_numpy(ops.cast(got, "float32")), expected,
                                atol=4e-2)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+def test_auto_attention_kernel_values_and_gradients_equal_numpy_reference(dtype):
+    """`attend` with the default ``"auto"``: on a CPU-only TensorFlow this is the closed-form
+    gradient of `attention_tensorflow`, on JAX/PyTorch the backend's own kernel."""
+    layer = MultiHeadDotProductAttention(num_heads=3, attention_chunk_size="auto")
+    rng = np.random.default_rng(11)
+    q, k, v = (rng.standard_normal((2, 30, 3, 8)).astype("float32") for _ in range(3))
+    d_out = rng.standard_normal((2, 30, 3, 8)).astype("float32")
+
+    def fn(a, b, c):
+        a, b, c = (ops.cast(x, dtype) for x in (a, b, c))
+        return ops.cast(layer.attend(a, b, c), "float32")
+
+    tol = dict(atol=2e-5, rtol=1e-4) if dtype == "float32" else dict(atol=6e-2, rtol=6e-2)
+    np.testing.assert_allclose(ops.convert_to_numpy(fn(q, k, v)), numpy_attention(q, k, v), **tol)
+    got = backend_grads(fn, q, k, v, d_out)
+    for name, g, ref in zip("qkv", got, numpy_attention_grads(q, k, v, d_out)):
+        np.testing.assert_allclose(g, ref, err_msg=f"d{name}", **tol)
+    if keras.backend.backend() == "tensorflow":
+        from sensorlm_keras.layers.chunked_attention import uses_tensorflow_cpu_attention
+
+        assert uses_tensorflow_cpu_attention()  # these tests run on CPU-only machines

@@ -249,31 +249,6 @@ def test_mixed_bfloat16_keeps_loss_and_embeddings_float32():
         keras.mixed_precision.set_global_policy("float32")
 
 
-def test_jit_compile_auto_is_resolved_per_backend_and_explicit_values_pass_through():
-    """TensorFlow on a CPU-only machine trains without XLA by default (its oneDNN kernels were
-    faster, README "Performance"); an explicit value is kept on every backend."""
-    model = tiny_model()
-    model.compile(optimizer="adam")
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        on_accelerator = bool(tf.config.list_physical_devices("GPU")
-                              or tf.config.list_physical_devices("TPU"))
-        assert model.jit_compile is on_accelerator
-    elif backend == "jax":
-        assert model.jit_compile is True
-    else:
-        assert model.jit_compile is False
-    if backend != "torch":  # on PyTorch True means torch.compile: minutes, not for a unit test
-        model.compile(optimizer="adam", jit_compile=True)
-        assert model.jit_compile is True
-        first = float(model.train_on_batch(random_batch(4), return_dict=True)["loss"])
-        assert np.isfinite(first)
-    model.compile(optimizer="adam", jit_compile=False)
-    assert model.jit_compile is False
-
-
 @pytest.mark.slow
 def test_real_shape_smoke_1440x34():
     """One real-shape (1440 x 34 -> 2448 tokens) forward + train step of the tiny preset."""
