@@ -1,11 +1,15 @@
-"""Attention forward+backward at SensorLM's sequence lengths: exact vs chunked, one JSON line
-per (implementation, tokens).
+"""Attention forward+backward at SensorLM's sequence lengths, one JSON line per
+(implementation, tokens).
 
-    python benchmarks/attention.py --backend jax --tokens 2448 4896 --chunk-size 512
+    python benchmarks/attention.py --backend jax --tokens 2448 4896 --impl exact chunked auto
 
-Each measurement runs in a fresh subprocess so ``peak_memory_gb`` (peak RSS) belongs to that
-implementation alone. ``max_abs_diff`` compares the chunked output and input gradients with the
-exact ones (``keras.ops.dot_product_attention``) on the same inputs.
+Implementations: ``exact`` is ``keras.ops.dot_product_attention`` under autodiff; ``chunked``
+is `chunked_dot_product_attention` with ``--chunk-size`` (on JAX: `blockwise_attention_jax`);
+``auto`` is what `MultiHeadDotProductAttention` picks with ``attention_chunk_size="auto"``
+(JAX on CPU: blockwise blocks of up to 1280 queries; TensorFlow on CPU: `attention_tensorflow`;
+PyTorch: its SDPA kernel). Each measurement runs in a fresh subprocess so ``peak_memory_gb``
+(peak RSS) belongs to that implementation alone. With ``--check``, ``max_abs_diff`` compares
+the output and input gradients with the exact ones on the same inputs.
 """
 
 import argparse
@@ -83,7 +87,14 @@ def measure(args):
     def chunked(q, k, v):
         return chunked_dot_product_attention(q, k, v, chunk_size=args.chunk_size)
 
-    fn = {"exact": exact, "chunked": chunked}[args.impl]
+    from sensorlm_keras.layers import MultiHeadDotProductAttention
+
+    layer = MultiHeadDotProductAttention(num_heads=args.heads, attention_chunk_size="auto")
+
+    def auto(q, k, v):
+        return layer.attend(q, k, v, training=True)
+
+    fn = {"exact": exact, "chunked": chunked, "auto": auto}[args.impl]
     run = _grad_fn(fn)
     run(q, k, v, w)
     times = []
@@ -103,9 +114,9 @@ def measure(args):
         "seconds": round(statistics.median(times), 4),
         "peak_memory_gb": round(common.peak_rss_gb(), 3),
     }
-    if args.check and args.impl == "chunked":
+    if args.check and args.impl != "exact":
         _, ref = _grad_fn(exact)(q, k, v, w)
-        out_diff = float(np.abs(ops.convert_to_numpy(chunked(q, k, v))
+        out_diff = float(np.abs(ops.convert_to_numpy(fn(q, k, v))
                                 - ops.convert_to_numpy(exact(q, k, v))).max())
         grad_diff = max(float(np.abs(ops.convert_to_numpy(a) - ops.convert_to_numpy(b)).max())
                         for a, b in zip(grads, ref))
@@ -120,13 +131,13 @@ def main(argv=None):
     parser.add_argument("--backend", choices=["tensorflow", "jax", "torch"], default=None)
     parser.add_argument("--tokens", type=int, nargs="+", default=[2448, 4896])
     parser.add_argument("--impl", nargs="+", default=["exact", "chunked"],
-                        choices=["exact", "chunked"])
+                        choices=["exact", "chunked", "auto"])
     parser.add_argument("--batch-size", type=int, default=2)
     parser.add_argument("--heads", type=int, default=12)
     parser.add_argument("--head-dim", type=int, default=64)
     parser.add_argument("--chunk-size", type=int, default=512)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--check", action="store_true", help="compare chunked with exact")
+    parser.add_argument("--check", action="store_true", help="compare with exact")
     parser.add_argument("--_single", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args._single:

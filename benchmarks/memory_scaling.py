@@ -5,7 +5,8 @@
 For each input shape / patch (1440 x 34 with (10, 2) = 2448 tokens, 2880 x 34 with (10, 2) and
 1440 x 34 with (5, 2) = 4896 tokens each) and each attention implementation (``exact``:
 ``keras.ops.dot_product_attention``; ``chunked``: query blocks of ``--chunk-size``, recomputed in
-the backward pass; on JAX the hand-written backward of ``blockwise_attention_jax``) one fresh
+the backward pass; on JAX the hand-written backward of ``blockwise_attention_jax``; ``auto``: the
+default ``attention_chunk_size="auto"``) one fresh
 subprocess builds a SensorLM with the base sensor tower (width 768, 12 heads; ``--layers``
 blocks) and a one-layer text tower, then runs ``--steps`` training steps. ``step_memory_gb`` is
 the peak resident memory during training minus the resident memory before the first step
@@ -53,7 +54,7 @@ def measure(args):
         text_mlp_dim=256,
         vocabulary_size=1024,
         max_text_length=32,
-        attention_chunk_size=None if args.impl == "exact" else args.chunk_size,
+        attention_chunk_size={"exact": None, "auto": "auto"}.get(args.impl, args.chunk_size),
         remat=args.remat,
     )
     model = SensorLM.from_sensorlm_config(config)
@@ -95,7 +96,7 @@ def main(argv=None):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--backend", choices=["tensorflow", "jax", "torch"], default=None)
     parser.add_argument("--impl", nargs="+", default=["exact", "chunked"],
-                        choices=["exact", "chunked"])
+                        choices=["exact", "chunked", "auto"])
     parser.add_argument("--layers", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=2)
     parser.add_argument("--steps", type=int, default=2)

@@ -25,7 +25,7 @@ class MultiHeadDotProductAttention(keras.layers.Layer):
 
     With ``attention_chunk_size="auto"`` (the default of `SensorLMConfig`) on a CPU-only
     TensorFlow, unmasked attention uses `sensorlm_keras.layers.attention_tensorflow` (the same
-    values, a closed-form gradient; 1.3x faster forward + backward at 2448 tokens).
+    values, a closed-form gradient; 1.2x faster forward + backward at 2448 tokens).
 
     With ``attention_chunk_size`` set, long self- or cross-attention is computed over blocks of
     queries, each recomputed in the backward pass (see

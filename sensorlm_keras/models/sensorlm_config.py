@@ -42,13 +42,15 @@ class SensorLMConfig:
         dropout: dropout rate in both towers.
         layer_norm_epsilon: LayerNorm epsilon (1e-6).
         flash_attention: None lets each backend decide; never force True on CPU.
-        attention_chunk_size: ``"auto"`` (default: with JAX on CPU-only machines, sensor
-            attention over more than 1024 tokens runs in blocks of at most 1280 queries
-            with a hand-written backward pass (`blockwise_attention_jax`), exact, linear
-            memory and 1.8x faster than full attention; elsewhere the backend's kernel: PyTorch's
-            CPU kernel and GPU/TPU flash kernels are memory-efficient already, TensorFlow's is
-            faster), None (always full attention) or a positive int (block size: linear memory
-            on every backend).
+        attention_chunk_size: ``"auto"`` (default; every choice is exact). With JAX on a
+            CPU-only machine, sensor attention over more than 1024 tokens runs in blocks of
+            at most 1280 queries with a hand-written backward pass
+            (`blockwise_attention_jax`: linear memory, 1.8x faster than einsum attention);
+            with TensorFlow on a CPU-only machine, unmasked attention has a closed-form
+            gradient (`attention_tensorflow`: 1.2x faster); elsewhere the backend's kernel
+            (PyTorch's CPU kernel and GPU/TPU flash kernels are memory-efficient already).
+            None: always `keras.ops.dot_product_attention`. A positive int: rematerialised
+            blocks of that many queries, linear memory on every backend.
         remat: bool, rematerialise each sensor transformer block (less memory, ~1/3 more
             compute).
         loss: ``"sigmoid"`` (SigLIP, default) or ``"softmax"`` (CLIP).
