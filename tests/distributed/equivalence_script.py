@@ -1,7 +1,7 @@
 """Run by tests/distributed/test_equivalence.py in a subprocess.
 
     python equivalence_script.py OUT.npz --devices N [--normalization paper] [--loss sigmoid]
-        [--local-negatives] [--init INIT.npz] [--chunk K]
+        [--local-negatives] [--init INIT.npz] [--chunk K] [--attention-chunk Q]
 
 Builds the tiny test model (initial weights from INIT.npz when given, else written there),
 then on ONE global batch sequence of 3 x 8 examples records the loss and every gradient of the
@@ -22,6 +22,7 @@ parser.add_argument("--loss", default="sigmoid")
 parser.add_argument("--local-negatives", action="store_true")
 parser.add_argument("--init", required=True)
 parser.add_argument("--chunk", type=int, default=None)
+parser.add_argument("--attention-chunk", type=int, default=None)
 parser.add_argument("--bias-init", type=float, default=-10.0)
 args = parser.parse_args()
 
@@ -59,6 +60,7 @@ def build():
         sensor_num_layers=1, text_hidden_dim=32, text_num_heads=2, text_mlp_dim=64,
         text_num_layers=1, embed_dim=32, loss_normalization=args.normalization,
         loss=args.loss, loss_chunk_size=args.chunk, logit_bias_init=args.bias_init,
+        **({} if args.attention_chunk is None else {"attention_chunk_size": args.attention_chunk}),
     )
     model.global_negatives = not args.local_negatives
     if os.path.exists(args.init):
