@@ -122,12 +122,12 @@ def _backward(block, residuals, d_out):
     blocks = -(-length // block)
     padded = blocks * block
     d_out = d_out.astype(v.dtype)
-    qh, doh = _pad_queries(_to_heads(q), padded), _pad_queries(_to_heads(d_out), padded)
+    d_out_heads = _to_heads(d_out)
+    qh, doh = _pad_queries(_to_heads(q), padded), _pad_queries(d_out_heads, padded)
     kh, kth, vth = _to_heads(k), _to_heads_transposed(k), _to_heads_transposed(v)
     # rowsum(do * o): padded rows have do = 0, so their ds is 0 and they add nothing to dk, dv.
     delta = _pad_queries(
-        jnp.sum(_to_heads(d_out).astype(jnp.float32) * _to_heads(out).astype(jnp.float32), -1),
-        padded,
+        jnp.sum(d_out_heads.astype(jnp.float32) * _to_heads(out).astype(jnp.float32), -1), padded
     )
 
     # Operand layouts keep every matmul's contraction on a contiguous axis; the K=head_dim

@@ -1,13 +1,11 @@
 """`CaptionDecoder`: the CoCa-style multimodal text decoder of `SensorLMCoCa`."""
 
-import math
-
 import keras
 from keras import ops
 
 from sensorlm_keras.errors import InputValidationError
 from sensorlm_keras.layers.attentional_pooler import AttentionalPooler
-from sensorlm_keras.layers.position_embedding import PositionEmbedding
+from sensorlm_keras.layers.token_embeddings import token_and_position_embeddings
 from sensorlm_keras.layers.transformer_decoder_block import TransformerDecoderBlock
 
 
@@ -105,17 +103,8 @@ class CaptionDecoder(keras.Model):
         self.start_token_id = int(start_token_id)
 
         policy = self.dtype_policy
-        self.token_embedding = keras.layers.Embedding(
-            self.vocabulary_size,
-            self.hidden_dim,
-            embeddings_initializer=keras.initializers.RandomNormal(
-                stddev=1.0 / math.sqrt(self.hidden_dim)
-            ),
-            dtype=policy,
-            name="token_embedding",
-        )
-        self.position_embedding = PositionEmbedding(
-            self.max_sequence_length, dtype=policy, name="position_embedding"
+        self.token_embedding, self.position_embedding = token_and_position_embeddings(
+            self.vocabulary_size, self.max_sequence_length, self.hidden_dim, policy
         )
         self.pooler = AttentionalPooler(
             self.num_pooler_queries,

@@ -1,14 +1,12 @@
 """`TextEncoder`: the text transformer tower of SensorLM."""
 
-import math
-
 import keras
 
 from sensorlm_keras.errors import InputValidationError
 from sensorlm_keras.layers.l2_normalization import L2Normalization
 from sensorlm_keras.layers.last_token_pooling import LastTokenPooling
 from sensorlm_keras.layers.masked_mean_pooling import MaskedMeanPooling
-from sensorlm_keras.layers.position_embedding import PositionEmbedding
+from sensorlm_keras.layers.token_embeddings import token_and_position_embeddings
 from sensorlm_keras.layers.transformer_block import TransformerBlock
 
 
@@ -86,17 +84,8 @@ class TextEncoder(keras.Model):
         self.normalize = bool(normalize)
 
         policy = self.dtype_policy
-        self.token_embedding = keras.layers.Embedding(
-            self.vocabulary_size,
-            self.hidden_dim,
-            embeddings_initializer=keras.initializers.RandomNormal(
-                stddev=1.0 / math.sqrt(self.hidden_dim)
-            ),
-            dtype=policy,
-            name="token_embedding",
-        )
-        self.position_embedding = PositionEmbedding(
-            self.max_sequence_length, dtype=policy, name="position_embedding"
+        self.token_embedding, self.position_embedding = token_and_position_embeddings(
+            self.vocabulary_size, self.max_sequence_length, self.hidden_dim, policy
         )
         self.blocks = [
             TransformerBlock(
