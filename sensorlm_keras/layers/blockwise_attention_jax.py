@@ -49,7 +49,42 @@ def blockwise_attention_jax(q, k, v, block_size=MAX_BLOCK):
     Returns:
         The attention output in the dtype of ``v``.
     """
-    return _attention(q, k, v, query_block_size(q.shape[1], block_size))
+    block = query_block_size(q.shape[1], block_size)
+    batch_sharding = _batch_sharding(q.shape[0])
+    if batch_sharding is None:
+        return _attention(q, k, v, block)
+    import jax
+
+    mesh, spec = batch_sharding
+    per_shard = jax.shard_map(
+        functools.partial(_attention, block=block),
+        mesh=mesh, in_specs=(spec, spec, spec), out_specs=spec, check_vma=False,
+    )
+    return per_shard(q, k, v)
+
+
+def _batch_sharding(batch):
+    """``(jax mesh, PartitionSpec)`` of the active Keras distribution's batch axis, or None.
+
+    The kernel loops over ``(batch, head)`` pairs, and XLA's SPMD partitioner cannot split a
+    loop over a sharded axis: under `keras.distribution.DataParallel` every device gathered
+    the whole batch and computed all of it (measured: 2 CPU devices took 2.0x the time of 1).
+    Under a distribution whose batch axis spans several devices, the kernel therefore runs
+    per batch shard in a `jax.shard_map` (no communication; heads are not split, so under
+    `ModelParallel` the devices of one batch shard compute the same heads).
+    """
+    import keras
+
+    distribution = keras.distribution.distribution()
+    if distribution is None or batch is None:
+        return None
+    axis = getattr(distribution, "batch_dim_name", None)
+    mesh = distribution.device_mesh.backend_mesh
+    if axis not in mesh.shape or mesh.shape[axis] <= 1 or batch % mesh.shape[axis]:
+        return None
+    from jax.sharding import PartitionSpec
+
+    return mesh, PartitionSpec(axis)
 
 
 def _to_heads(x):  # (b, s, n, h) -> (b * n, s, h)
