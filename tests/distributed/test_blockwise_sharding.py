@@ -1,11 +1,12 @@
-"""JAX: under DataParallel the blockwise attention kernel runs per batch shard.
+"""JAX: under DataParallel and ModelParallel the blockwise attention kernel runs per batch shard.
 
 The kernel loops over (batch, head) pairs. XLA's SPMD partitioner cannot split a loop over a
 sharded axis, so without `jax.shard_map` every device all-gathered q, k, v and computed the
-whole batch (2 CPU devices took 2.0x the time of 1). Checked on the compiled forward + backward
-program of 2 forced host devices: no all-gather under a Keras distribution, values and
-gradients equal to the unsharded kernel, and, as the control that makes the check mean
-something, an all-gather when the arrays are sharded without a Keras distribution.
+whole batch (2 CPU devices took 2.0x the time of 1). Checked on the compiled forward +
+backward program of 2 (DataParallel) and 4 (ModelParallel, a 2 x 2 mesh) forced host devices:
+no all-gather under a Keras distribution, values and gradients equal to the unsharded kernel,
+and, as the control that makes the check mean something, an all-gather when the same arrays
+are sharded without a Keras distribution.
 """
 
 import json
@@ -15,9 +16,10 @@ import pytest
 from tests.backend_harness import explain, run_python
 
 CODE = r"""
-import json
+import json, sys
+KIND = sys.argv[1]
 from sensorlm_keras.distribute import request_cpu_devices
-request_cpu_devices(2, backend="jax")
+request_cpu_devices(2 if KIND == "data_parallel" else 4, backend="jax")
 import jax, jax.numpy as jnp, keras, numpy as np
 from jax.sharding import NamedSharding, PartitionSpec
 from sensorlm_keras.layers.blockwise_attention_jax import blockwise_attention_jax
@@ -33,7 +35,13 @@ def make_grad():  # a new function each time: jax caches traces per function
 
 reference = make_grad()(*arrays)  # no distribution, unsharded: the single-device kernel
 
-dist = keras.distribution.DataParallel(devices=keras.distribution.list_devices("cpu"))
+devices = keras.distribution.list_devices("cpu")
+if KIND == "data_parallel":
+    dist = keras.distribution.DataParallel(devices=devices)
+else:  # a (batch 2, model 2) mesh: the kernel runs per batch shard, replicated over "model"
+    mesh = keras.distribution.DeviceMesh((2, 2), ["batch", "model"], devices)
+    dist = keras.distribution.ModelParallel(
+        layout_map=keras.distribution.LayoutMap(mesh), batch_dim_name="batch")
 sharding = NamedSharding(dist.device_mesh.backend_mesh, PartitionSpec(dist.batch_dim_name))
 sharded = [jax.device_put(x, sharding) for x in arrays]
 control = "all-gather" in make_grad().lower(*sharded).compile().as_text()
@@ -49,11 +57,13 @@ print(json.dumps({"devices": len(jax.devices()), "control_all_gather": control,
 
 
 @pytest.mark.slow
-def test_blockwise_attention_runs_per_batch_shard_under_data_parallel():
-    result = run_python("jax", CODE, timeout=300)
+@pytest.mark.parametrize("kind,devices", [("data_parallel", 2), ("model_parallel", 4)])
+def test_blockwise_attention_runs_per_batch_shard(kind, devices):
+    code = f"import sys; sys.argv = ['-c', {kind!r}]\n" + CODE
+    result = run_python("jax", code, timeout=300)
     assert result.returncode == 0, explain(result)
     report = json.loads(result.stdout.strip().splitlines()[-1])
-    assert report["devices"] == 2, report
+    assert report["devices"] == devices, report
     assert report["control_all_gather"], report  # the replicated program gathers the batch
     assert not report["all_gather"], report
     assert report["max_abs_diff"] < 1e-5, report
