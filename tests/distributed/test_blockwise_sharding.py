@@ -16,8 +16,7 @@ import pytest
 from tests.backend_harness import explain, run_python
 
 CODE = r"""
-import json, sys
-KIND = sys.argv[1]
+import json
 from sensorlm_keras.distribute import request_cpu_devices
 request_cpu_devices(2 if KIND == "data_parallel" else 4, backend="jax")
 import jax, jax.numpy as jnp, keras, numpy as np
@@ -59,7 +58,7 @@ print(json.dumps({"devices": len(jax.devices()), "control_all_gather": control,
 @pytest.mark.slow
 @pytest.mark.parametrize("kind,devices", [("data_parallel", 2), ("model_parallel", 4)])
 def test_blockwise_attention_runs_per_batch_shard(kind, devices):
-    code = f"import sys; sys.argv = ['-c', {kind!r}]\n" + CODE
+    code = f"KIND = {kind!r}\n" + CODE
     result = run_python("jax", code, timeout=300)
     assert result.returncode == 0, explain(result)
     report = json.loads(result.stdout.strip().splitlines()[-1])
