@@ -145,6 +145,16 @@ def test_flat_series_has_no_trend_at_all():
         assert detect_patterns(np.full(36, level)) == []
 
 
+def test_equal_change_prefers_the_steeper_window():
+    # A flat step-count day with one walk ending at point 17: the 12-point window 6..17
+    # (minutes 280-720) and the 6-point window 12..17 (520-720) rise by the same amount. The
+    # reference ranks by change, then steepness, so it reports the 3-hour climb, not 7 hours.
+    x = np.zeros(36)
+    x[16], x[17] = 5.0, 10.0
+    trends = [p for p in detect_trends(x) if p.kind == "increasing"]
+    assert trends == [StructuralPattern("increasing", 520, 720)]
+
+
 def test_detectors_validate_input():
     with pytest.raises(DataError, match="points"):
         detect_trends(np.zeros(35))
@@ -244,6 +254,19 @@ def test_at_most_seven_statements_per_category():
         for sentences in lines.values():
             chunk, keys = keys[: len(sentences)], keys[len(sentences) :]
             assert chunk == sorted(chunk)
+
+
+def test_structural_level_describes_the_fixed_core_channels_only():
+    # Random walks on every channel: each has trends, but the middle level speaks of the core
+    # channels of each category only (the statistical level's random extras stay out of it).
+    rng = np.random.default_rng(5)
+    z = np.clip(np.cumsum(rng.normal(0, 0.3, (T, 34)), axis=0), -5, 5)
+    core = {n for _, names, _, _ in statistical.CATEGORIES for n in names}
+    said = set()
+    for seed in range(8):
+        middle = GENERATOR.generate(z, seed=seed, variants="middle")["middle"]
+        said |= {name for name, _ in parse_structure(middle)}
+    assert said and said <= core, sorted(said - core)
 
 
 # ------------------------------------------------------------------------ statistical level

@@ -149,6 +149,7 @@ class CaptionGenerator:
         self.schema = schema
         self.seed = _check_seed(seed, "seed")
         self._names = caption_channel_names(schema.names)
+        self._core_categories = select_category_channels(self._names)
         self._columns = np.array([schema.index(n) for n in self._names])
         self._col_of = {n: k for k, n in enumerate(self._names)}
         self._means = schema.means[self._columns]
@@ -374,7 +375,7 @@ class CaptionGenerator:
         row = f["stats"][i]
         stats = {name: row[self._col_of[name]] for _, names in categories for name in names}
         levels = {"low": statistical_caption(categories, stats, draws)}
-        levels["middle"] = self._structural_caption(f, i, categories, draws)
+        levels["middle"] = self._structural_caption(f, i, self._core_categories, draws)
         levels["high_all"], levels["high_summary"] = semantic_captions(events, draws)
         return {v: "\n".join(levels[level] for level in VARIANT_LEVELS[v]) for v in variants}
 

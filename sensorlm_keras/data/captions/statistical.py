@@ -52,12 +52,15 @@ def caption_channel_names(names):
     return present if present else list(names)
 
 
-def select_category_channels(names, draws):
+def select_category_channels(names, draws=None):
     """Channels described for one day, per category.
 
     Args:
         names: channel names available (a schema's names).
-        draws: the day's random draws (`Draws`); only used to pick the extras.
+        draws: the day's random draws (`Draws`), used only to pick the extras; ``None`` gives
+            the fixed core channels alone (what the structural level describes, as the
+            reference does: random extras there would push core statements out under the
+            7-statement cap).
 
     Returns:
         list of ``(category key, [channel names])``, categories in order, empty ones omitted.
@@ -67,7 +70,7 @@ def select_category_channels(names, draws):
     for key, core, extras, n_extra in CATEGORIES:
         chosen = [n for n in core if n in available]
         pool = [n for n in extras if n in available]
-        if pool and n_extra:
+        if pool and n_extra and draws is not None:
             chosen += [pool[i] for i in draws.subset(len(pool), n_extra)]
         if chosen:
             out.append((key, chosen))

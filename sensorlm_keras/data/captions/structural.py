@@ -9,7 +9,8 @@ The day is averaged into 36 points of 40 minutes; point ``i`` is reported as min
   ``|slope| < 0.01 R`` and the window's own range ``< 0.1 R`` (strict, so a flat day has no
   trend at all). Windows are ranked by the size of change ``|last - first|`` (increasing and
   decreasing windows; stable windows, whose change is below ``0.1 R`` by definition, come after
-  every trend), ties broken by longer window, then earlier start. Up to 3 are kept greedily,
+  every trend), ties broken by the steeper window (``|slope|``), then the longer window, then
+  the earlier start, as the reference does. Up to 3 are kept greedily,
   skipping a window that overlaps an already kept one by more than 0.3 of the shorter window's
   points; they are reported in time order.
 - Spikes: ``scipy.signal.find_peaks`` with prominence ``0.5 R``, height ``mean + 0.6 R``,
@@ -138,14 +139,15 @@ def trend_windows(points):
         points: array ``(..., 36)``; NaN = missing point.
 
     Returns:
-        ``(kinds, change)``: int8 array ``(..., 24)`` with codes into `TREND_KINDS`
-        (0 none, 1 increasing, 2 decreasing, 3 stable) and the window change ``last - first``.
+        ``(kinds, change, slope)``: int8 array ``(..., 24)`` with codes into `TREND_KINDS`
+        (0 none, 1 increasing, 2 decreasing, 3 stable), the window change ``last - first``
+        and the least-squares slope per point.
         Window ``w`` covers points ``WINDOW_STARTS[w] .. + WINDOW_LENGTHS[w] - 1``.
     """
     p = np.asarray(points, dtype=np.float64)
     _, r, _ = profile_summary(p)
     r = r[..., None]
-    kinds, changes = [], []
+    kinds, changes, slopes = [], [], []
     for length, factor in TREND_WINDOWS:
         win = np.lib.stride_tricks.sliding_window_view(p, length, axis=-1)[..., :: length // 2, :]
         t = np.arange(length) - (length - 1) / 2.0
@@ -159,7 +161,8 @@ def trend_windows(points):
             stable = (np.abs(slope) < STABLE_MAX_SLOPE * r) & (spread < STABLE_MAX_RANGE * r)
         kinds.append(np.where(inc, 1, np.where(dec, 2, np.where(stable, 3, 0))).astype(np.int8))
         changes.append(change)
-    return np.concatenate(kinds, -1), np.concatenate(changes, -1)
+        slopes.append(slope)
+    return np.concatenate(kinds, -1), np.concatenate(changes, -1), np.concatenate(slopes, -1)
 
 
 def select_trends(points):
@@ -171,15 +174,20 @@ def select_trends(points):
     Returns:
         ``(chosen, kinds)``: boolean ``(..., 24)`` selection and the int8 window kinds.
     """
-    kinds, change = trend_windows(points)
+    kinds, change, slope = trend_windows(points)
     is_trend = (kinds == 1) | (kinds == 2)
     score = np.where(is_trend, np.abs(np.nan_to_num(change)), 0.0)
+    steepness = np.where(is_trend, np.abs(np.nan_to_num(slope)), 0.0)
     shape = kinds.shape
+    # As the reference: the larger change first, then the steeper window, then the longer one,
+    # then the earlier start. (Ranking a tie in change by length alone reported a 7-hour rise
+    # where the reference reports the 3-hour climb inside it.)
     order = np.lexsort(
         (
             np.broadcast_to(WINDOW_STARTS, shape),
             np.broadcast_to(-WINDOW_LENGTHS, shape),
-            -score,
+            -np.round(steepness, 12),
+            -np.round(score, 12),
         ),
         axis=-1,
     )
