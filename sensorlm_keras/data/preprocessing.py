@@ -123,10 +123,19 @@ def impute_over_time(x, axis=-2):
     x = np.asarray(x)
     if x.dtype.kind != "f":
         x = x.astype(np.float64)
-    x = np.moveaxis(x, axis, -1)
-    valid = ~np.isnan(x)
-    if valid.all():
-        return np.moveaxis(x.copy(), -1, axis)
+    moved = np.moveaxis(x, axis, -1)
+    shape = moved.shape
+    rows = np.ascontiguousarray(moved).reshape(-1, shape[-1])
+    valid = ~np.isnan(rows)
+    todo = np.flatnonzero(~valid.all(-1))  # only the series with a gap need any work
+    out = rows.copy()
+    if todo.size:
+        out[todo] = _impute_rows(rows[todo], valid[todo])
+    return np.moveaxis(out.reshape(shape), -1, axis)
+
+
+def _impute_rows(x, valid):
+    """`impute_over_time` of a 2-D ``(rows, T)`` array, every row with at least one NaN."""
     t_len = x.shape[-1]
     idx = np.arange(t_len)
     prev = np.where(valid, idx, -1)
@@ -141,8 +150,9 @@ def impute_over_time(x, axis=-2):
     weight = (idx - prev) / np.maximum(nxt - prev, 1)
     interp = v_prev + (v_next - v_prev) * weight
     edge = np.where(has_next, v_next, np.where(has_prev, v_prev, 0.0))
-    out = np.where(valid, x, np.where(has_prev & has_next, interp, edge)).astype(x.dtype, copy=False)
-    return np.moveaxis(out, -1, axis)
+    return np.where(valid, x, np.where(has_prev & has_next, interp, edge)).astype(
+        x.dtype, copy=False
+    )
 
 
 def _check_days_array(raw, schema, field):

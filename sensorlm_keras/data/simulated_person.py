@@ -10,6 +10,11 @@ from sensorlm_keras.errors import ConfigError
 MOODS = ("happy", "calm", "content", "energetic", "tired", "stressed", "anxious", "sad")
 # Moods that raise arousal before they are logged (EDA and heart-rate bump).
 AROUSAL_MOODS = ("stressed", "anxious")
+# Moods logged after a stretch of low arousal (lower heart rate, higher HRV, lower EDA).
+CALMING_MOODS = ("calm",)
+# Moods a person's weights draw from; "energetic" (after a workout) and "tired" (after a short
+# night) are logged from the day's context instead. See `SyntheticDayGenerator._place_mood`.
+WEIGHTED_MOODS = AROUSAL_MOODS + CALMING_MOODS
 EXERCISE_TIMES = ("morning", "midday", "evening")
 
 
@@ -32,14 +37,16 @@ class SimulatedPerson:
         sleep_minutes: usual sleep duration.
         bedtime_jitter: standard deviation of sleep onset, minutes.
         weekday_offset: weekday of day index 0 (0 = Monday); weekends shift sleep later.
-        activity_rate: expected number of logged activities per day.
+        activity_rate: probability of a logged workout on a day (a second one follows with
+            probability 0.12).
         activity_preferences: mapping activity label -> probability weight.
         exercise_time: ``"morning"``, ``"midday"`` or ``"evening"``.
         step_scale: multiplier of unlogged everyday walking.
         offwrist_rate: probability that a day has an off-wrist gap.
         forgot_watch_rate: probability that the watch is not worn at all on a day.
         mood_rate: expected number of mood logs per day.
-        mood_weights: mapping mood -> probability weight.
+        mood_weights: mapping mood -> probability weight of the moods drawn without context
+            (`WEIGHTED_MOODS` when sampled).
 
     Example:
 
@@ -141,7 +148,7 @@ class SimulatedPerson:
         favourites = rng.choice(len(activities), size=n_fav, replace=False)
         weights = rng.dirichlet(np.full(n_fav, 1.2))
         preferences = {activities[int(i)]: float(w) for i, w in zip(favourites, weights)}
-        mood_w = rng.dirichlet(np.full(len(MOODS), 0.8))
+        mood_w = rng.dirichlet(np.full(len(WEIGHTED_MOODS), 0.8))
         return cls(
             person_id=str(person_id),
             age=age,
@@ -156,12 +163,12 @@ class SimulatedPerson:
             sleep_minutes=float(np.clip(rng.normal(450, 40), 330, 570)),
             bedtime_jitter=float(rng.uniform(10, 40)),
             weekday_offset=int(rng.integers(0, 7)),
-            activity_rate=float(np.clip(0.35 + 1.3 * fitness + rng.normal(0, 0.2), 0.2, 2.0)),
+            activity_rate=float(np.clip(0.45 + 0.5 * fitness + rng.normal(0, 0.1), 0.3, 0.95)),
             activity_preferences=preferences,
             exercise_time=str(rng.choice(EXERCISE_TIMES)),
             step_scale=float(np.exp(rng.normal(0, 0.3))),
             offwrist_rate=float(rng.uniform(0.1, 0.45)),
             forgot_watch_rate=float(rng.choice([0.0, 0.0, 0.02, 0.05])),
             mood_rate=float(rng.uniform(0.2, 1.6)),
-            mood_weights={m: float(w) for m, w in zip(MOODS, mood_w)},
+            mood_weights={m: float(w) for m, w in zip(WEIGHTED_MOODS, mood_w)},
         )

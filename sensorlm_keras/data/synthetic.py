@@ -4,8 +4,9 @@ Each simulated person (`SimulatedPerson`) has a resting and maximal heart rate, 
 fitness, a chronotype (sleep timing), favourite activities and a preferred exercise time. A
 person's days are simulated as one continuous timeline, so a night's sleep crosses midnight and
 heart rate, temperature and sweat respond with physiological lags. Every day carries the `Event`
-list that produced its signal: sleep periods (with midnight wrap), logged activities (10 to 120
-minutes, each with the signature of its `ActivityProfile`) and mood logs. Off-wrist gaps are NaN.
+list that produced its signal: sleep periods (with midnight wrap), logged activities (10 to 180
+minutes, each with the signature of its `ActivityProfile`; one on most active days, rarely two)
+and mood logs that leave a trace in the signals (see `_place_mood`). Off-wrist gaps are NaN.
 
 Only NumPy is needed; the generator is deterministic given its seed, and a person's days depend
 only on ``(seed, person index)``, not on how many people are generated.
@@ -16,7 +17,8 @@ import numpy as np
 from sensorlm_keras.data.activity_profile import ACTIVITY_PROFILES, ActivityProfile
 from sensorlm_keras.data.channel_schema import ChannelSchema
 from sensorlm_keras.data.event import MINUTES_PER_DAY, Event
-from sensorlm_keras.data.simulated_person import AROUSAL_MOODS, SimulatedPerson
+from sensorlm_keras.data.captions.semantic import day_activity_label
+from sensorlm_keras.data.simulated_person import AROUSAL_MOODS, CALMING_MOODS, SimulatedPerson
 from sensorlm_keras.data.synthetic_days import SyntheticDays
 from sensorlm_keras.errors import ConfigError, describe
 
@@ -28,6 +30,8 @@ _EXERCISE_WINDOWS = {
     "evening": (16 * 60 + 30, 21 * 60),
 }
 _ANY_WINDOW = (6 * 60 + 30, 21 * 60 + 30)
+_SECOND_ACTIVITY_PROBABILITY = 0.12
+NO_ACTIVITY = "none"
 
 
 def _check_positive_int(value, field, maximum=None):
@@ -74,7 +78,7 @@ class SyntheticDayGenerator:
     days = SyntheticDayGenerator().generate(num_people=4, days_per_person=7, seed=0)
     days.raw.shape             # (28, 1440, 34), physical units, NaN = off-wrist
     days.events[0]             # [Event('sleep', 'sleep', 1391, 412), Event('activity', ...)]
-    days.activity_labels[0]    # e.g. 'run' (longest logged activity) or 'none'
+    days.activity_labels[0]    # e.g. 'run' (longest logged activity >= 20 min) or 'none'
     clean = preprocess_days(days.raw)
     ```
     """
@@ -255,12 +259,15 @@ class SyntheticDayGenerator:
                 # The watch stayed on the charger: no signal, nothing logged from the watch.
                 state["offwrist"][day] = True
                 all_events.append([])
-                labels.append("none")
+                labels.append(NO_ACTIVITY)
                 continue
 
             busy = asleep[day].copy()  # minutes unavailable for new events
             activities = []
-            n_act = min(int(rng.poisson(person.activity_rate)), 3)
+            # A workout on a day with probability activity_rate; a second, rarer one on top, so
+            # that most active days have one activity and the day's label is unambiguous.
+            n_act = int(rng.random() < person.activity_rate)
+            n_act += int(n_act and rng.random() < _SECOND_ACTIVITY_PROBABILITY)
             for label in rng.choice(pref_labels, size=n_act, p=pref_p):
                 placed = self._place_activity(str(label), person, busy, rng)
                 if placed is None:
@@ -284,27 +291,57 @@ class SyntheticDayGenerator:
             if self.moods:
                 n_mood = min(int(rng.poisson(person.mood_rate)), 3)
                 for _ in range(n_mood):
-                    minute = self._find_free(busy, 1, (7 * 60, 23 * 60), rng, margin=0)
-                    if minute is None:
-                        continue
-                    mood = str(rng.choice(mood_labels, p=mood_p))
-                    day_events.append((minute, Event("mood", mood, minute, minute)))
-                    if mood in AROUSAL_MOODS:
-                        lo = max(minute - 45, 0)
-                        ramp = np.linspace(0.2, 1.0, minute + 1 - lo, dtype=np.float32)
-                        seg = state["stress"][base + lo : base + minute + 1]
-                        np.maximum(seg, ramp, out=seg)
+                    placed = self._place_mood(person, state, base, busy, activities, nights, d,
+                                              mood_labels, mood_p, rng)
+                    if placed is not None:
+                        minute, mood = placed
+                        day_events.append((minute, Event("mood", mood, minute, minute)))
             # In-day order: by the first minute of the event inside this day.
             day_events.sort(key=lambda item: item[0])
             all_events.append([event for _, event in day_events])
-            if activities:
-                longest = max(activities, key=lambda a: (a[2] - a[1], -a[1]))
-                labels.append(longest[0])
-            else:
-                labels.append("none")
+            labels.append(day_activity_label(event for _, event in day_events))
 
         self._paint_everyday_movement(state, person, rng)
         return state, all_events, labels
+
+    @staticmethod
+    def _place_mood(person, state, base, busy, activities, nights, day, mood_labels, mood_p,
+                    rng):
+        """One mood log that leaves a trace in the signals, or None when no minute is free.
+
+        Every simulated mood is partly physiological, as a wearer's log would be:
+        "energetic" follows a workout by 5 to 60 minutes, "tired" comes in the morning after
+        a night at least 45 minutes shorter than usual, and the rest are drawn from the
+        person's weights: "stressed" and "anxious" with an EDA, heart-rate and LF/HF rise over
+        the 45 minutes before the log, "calm" with a lower heart rate and higher HRV over the
+        30 minutes before it. Moods without any signal ("happy", "content", "sad") are not
+        simulated; they stay valid labels for real logs.
+        """
+        last_night = nights[day]
+        short_night = (last_night[1] - last_night[0]) < person.sleep_minutes - 45
+        choice = rng.random()
+        if activities and choice < 0.35:
+            _, _, end = activities[int(rng.integers(len(activities)))]
+            mood, window = "energetic", (end + 5, end + 60)
+        elif short_night and choice < 0.7:
+            wake_minute = max(last_night[1] - day * T, 0)
+            mood, window = "tired", (wake_minute + 10, wake_minute + 180)
+        else:
+            mood, window = str(rng.choice(mood_labels, p=mood_p)), (7 * 60, 23 * 60)
+        window = (max(window[0], 7 * 60), min(window[1], 23 * 60))
+        minute = SyntheticDayGenerator._find_free(busy, 1, window, rng, margin=0)
+        if minute is None:
+            return None
+        if mood in AROUSAL_MOODS:
+            lo = max(minute - 45, 0)
+            ramp = np.linspace(0.2, 1.0, minute + 1 - lo, dtype=np.float32)
+            seg = state["stress"][base + lo : base + minute + 1]
+            np.maximum(seg, ramp, out=seg)
+        elif mood in CALMING_MOODS:
+            lo = max(minute - 30, 0)
+            seg = state["stress"][base + lo : base + minute + 1]
+            np.minimum(seg, -0.6, out=seg)
+        return minute, mood
 
     @staticmethod
     def _fill_sleep(asleep, stage, start, end, rng):

@@ -14,7 +14,7 @@ key                    type       content
 ``caption/<variant>``  bytes      UTF-8 caption, one feature per variant of CAPTION_VARIANTS
 ``person_id``          bytes      pseudonym (HMAC-SHA256 of the raw id with a secret salt)
 ``day_index``          int64      day number within the person
-``activity_label``     bytes      longest logged activity of the day or ``"none"``
+``activity_label``     bytes      longest logged activity of >= 20 min or ``"none"``
 ``events``             bytes      JSON list of event dicts (`Event.to_dict`)
 ``schema_version``     int64      `SCHEMA_VERSION`
 =====================  =========  ===========================================================

@@ -12,13 +12,12 @@ NO_ACTIVITY = "none"
 
 
 def activity_label_from_events(events):
-    """Label of a day from its events: the longest logged activity (ties: the earlier start,
-    then the label), or ``"none"`` when no activity was logged."""
-    activities = [e for e in events if getattr(e, "kind", None) == "activity"]
-    if not activities:
-        return NO_ACTIVITY
-    best = min(activities, key=lambda e: (-e.duration_minutes, e.start_minute, e.label))
-    return best.label
+    """Label of a day from its events: the longest logged activity of at least 20 minutes (the
+    first activity its caption names; ties: the earlier start, then the label), or ``"none"``
+    when no such activity was logged (`day_activity_label`)."""
+    from sensorlm_keras.data.captions.semantic import day_activity_label
+
+    return day_activity_label(events, none=NO_ACTIVITY)
 
 
 def _strings(values, n, field):
@@ -240,8 +239,9 @@ class EvaluationData:
     def from_tfrecord(cls, source, caption_variant="high_summary", limit=None):
         """Examples of a TFRecord split (anything `resolve_shards` accepts).
 
-        Labels are the stored ``activity_label``; when it is ``"none"`` but the stored events
-        hold an activity, the label is derived from the events (longest activity).
+        Labels come from the stored events when there are any (`activity_label_from_events`:
+        the longest activity of at least 20 minutes, the one the caption names first), else
+        from the stored ``activity_label``.
         """
         from sensorlm_keras.data.tfrecord import read_examples
 
@@ -261,7 +261,7 @@ class EvaluationData:
             mask.append(example["mask"])
             captions.append(example["captions"][caption_variant])
             label = example["activity_label"] or NO_ACTIVITY
-            if label == NO_ACTIVITY:
+            if example["events"]:  # the caption's rule, whatever the stored label says
                 label = activity_label_from_events(example["events"])
             labels.append(label)
             events.append(example["events"])

@@ -1,7 +1,8 @@
 """`evaluate_run`: every evaluation of a trained run on a test set, written as ``report.json``
 plus PNG figures, and `format_summary`, its one-screen text summary.
 
-Label policy (activity recognition): a day's class is its longest logged activity; days whose
+Label policy (activity recognition): a day's class is its longest logged activity of at least
+20 minutes, the first activity its caption names (`activity_label_from_events`); days whose
 label is ``"none"`` (no logged activity) are excluded from zero-shot classification and the
 linear probe by default, because "no activity" is not an activity class (pass
 ``include_none=True`` to keep them as a class ``"none"`` with its own prompts). With
@@ -297,7 +298,7 @@ def evaluate_run(run, data, out_dir=None, classes=None, k_shots=DEFAULT_K_SHOTS,
     # ---------------------------------------------------------------- classification
     none_is_class = (NO_ACTIVITY in classes) if classes is not None else include_none
     label_policy = (
-        "labels = longest logged activity of the day; "
+        "labels = longest logged activity of >= 20 minutes (the first one the caption names); "
         + ("days labelled 'none' are a class 'none'" if none_is_class
            else "days labelled 'none' (no logged activity) are excluded")
         + ("; only the given classes are used" if classes is not None else "")

@@ -179,16 +179,23 @@ def test_run_is_harder_than_walk_and_swim_cools_the_wrist():
 def test_event_durations_labels_and_moods():
     days = SyntheticDayGenerator().generate(num_people=40, days_per_person=5, seed=1)
     durations = [e.duration_minutes for day in days.events for e in day if e.kind == "activity"]
-    assert min(durations) >= 10 and max(durations) <= 120
+    assert min(durations) >= 10 and max(durations) <= 180
     assert any(d < 20 for d in durations) and any(d >= 60 for d in durations)
     moods = [e for day in days.events for e in day if e.kind == "mood"]
     assert moods and all(e.start_minute == e.end_minute for e in moods)
+    # Only moods that leave a trace in the signals are simulated.
+    assert {e.label for e in moods} <= {"stressed", "anxious", "calm", "energetic", "tired"}
     for day, label in zip(days.events, days.activity_labels):
-        acts = [e for e in day if e.kind == "activity"]
+        # The label is the first activity the caption names: the longest of >= 20 minutes.
+        acts = [e for e in day if e.kind == "activity" and e.duration_minutes >= 20]
         if not acts:
             assert label == "none"
         else:
             assert label == max(acts, key=lambda e: (e.duration_minutes, -e.start_minute)).label
+    # Most active days have a single activity, so a day's label is unambiguous.
+    counts = [sum(e.kind == "activity" for e in day) for day in days.events]
+    active = [c for c in counts if c]
+    assert np.mean([c == 1 for c in active]) > 0.8
     # Activities never overlap sleep or off-wrist gaps.
     active = _minutes_of(days, "activity")
     assert not (active & days.info["asleep"]).any()
@@ -252,3 +259,23 @@ def test_invariants_hold_for_any_seed(seed, people, n_days):
         for e in day:
             if e.kind == "activity":
                 assert 10 <= e.duration_minutes <= 120
+
+
+def test_moods_leave_a_trace_in_the_signals():
+    days = SyntheticDayGenerator().generate(num_people=60, days_per_person=5, seed=4)
+    eda = col(days, "eda_level_real")
+    before = {"aroused": [], "calm": []}
+    for d, day in enumerate(days.events):
+        ends = [e.end_minute for e in day if e.kind == "activity"]
+        for e in day:
+            if e.kind != "mood" or e.start_minute < 45:
+                continue
+            window = slice(e.start_minute - 30, e.start_minute)
+            if e.label in ("stressed", "anxious"):
+                before["aroused"].append(np.nanmean(eda[d, window]))
+            elif e.label == "calm":
+                before["calm"].append(np.nanmean(eda[d, window]))
+            elif e.label == "energetic":  # logged 5-60 minutes after a workout ended
+                assert any(5 <= e.start_minute - end <= 61 for end in ends), (d, e)
+    assert len(before["aroused"]) > 10 and len(before["calm"]) > 10
+    assert np.nanmean(before["aroused"]) > np.nanmean(before["calm"]) + 1.0

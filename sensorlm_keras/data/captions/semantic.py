@@ -107,6 +107,17 @@ def select_activities(events):
     return acts[:MAX_ACTIVITIES]
 
 
+def day_activity_label(events, none="none"):
+    """The class label of a day: its longest activity of at least 20 minutes, exactly the first
+    activity the captions name (`select_activities`), or ``none`` when the captions name none.
+
+    One rule for the simulator's labels, the evaluation's labels and the captions, so every
+    labelled day carries a label that its caption states.
+    """
+    acts = select_activities(tuple(e for e in events if isinstance(e, Event)))
+    return acts[0].label if acts else none
+
+
 def select_sleep(events):
     """Sleep periods, longest first (ties: earlier start), at most 2."""
     periods = [e for e in events if e.kind == "sleep"]
