@@ -40,6 +40,7 @@ from sensorlm_keras.evaluation.retrieval import (
     retrieval_metrics,
     retrieval_ranks,
 )
+from sensorlm_keras.evaluation.supervised_baseline import day_features, supervised_baseline
 from sensorlm_keras.evaluation.zero_shot import (
     DEFAULT_PROMPT_TEMPLATES,
     NONE_PROMPTS,
@@ -59,6 +60,7 @@ __all__ = [
     "classification_metrics",
     "confusion_matrix",
     "corpus_bleu",
+    "day_features",
     "evaluate_run",
     "few_shot_linear_probe",
     "format_summary",
@@ -70,5 +72,6 @@ __all__ = [
     "retrieval_ranks",
     "rouge_l",
     "sample_k_shot",
+    "supervised_baseline",
     "write_json_atomic",
 ]

@@ -36,6 +36,7 @@ from sensorlm_keras.evaluation.linear_probe import (
     random_init_sensor_embeddings,
 )
 from sensorlm_keras.evaluation.retrieval import DEFAULT_KS, recall_curve, retrieval_metrics
+from sensorlm_keras.evaluation.supervised_baseline import supervised_baseline
 from sensorlm_keras.evaluation.zero_shot import ZeroShotClassifier
 
 REPORT_FILENAME = "report.json"
@@ -425,6 +426,9 @@ def _linear_probe(model, data, sensor_z, eval_idx, classes, include_none, probe_
             f"linear probe: {result['sensorlm']['num_test_unseen']} test day(s) belong to "
             f"classes without probe-training days ({', '.join(unseen)}); they count as errors."
         )
+    log("supervised reference on the raw days")
+    result["supervised_raw_days"] = supervised_baseline(train.sensor, train.labels, test.sensor,
+                                                        test.labels)
     if random_baseline:
         log("random-init encoder baseline")
         both = np.concatenate([train.sensor, test.sensor], axis=0)
@@ -563,6 +567,12 @@ def format_summary(report):
                 base = probe["random_init"]["results"][k]
                 line += f"{base['accuracy_mean']:.3f} ± {base['accuracy_std']:.3f}".rjust(26)
             lines.append(line + f"   (n={row['seeds']} seed{'s' if row['seeds'] > 1 else ''})")
+        reference = probe.get("supervised_raw_days")
+        if reference:
+            lines.append(
+                f"  supervised reference on the raw days (all labels, not embeddings): accuracy "
+                f"{_fmt(reference['accuracy'])}, macro-F1 {_fmt(reference['macro_f1'])}"
+            )
     lines.append("")
     out = os.path.dirname(report.get("report_path", "")) or "."
     lines.append(f"report: {report.get('report_path', REPORT_FILENAME)}")
