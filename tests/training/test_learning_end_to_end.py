@@ -21,10 +21,9 @@ REDUCED = [
     "--set", "synthetic_people=160", "--set", "synthetic_days=5", "--set", "steps=1000",
     "--set", "steps_per_checkpoint=500", "--set", "tensorboard=false",
 ]
-# Measured on 2 cores (seed 0), filled in from report.json of these exact runs.
-MEASURED = {
-    "tensorflow": {"zero_shot": None, "r1": None},
-}
+# Thresholds chosen from the full main job (README: zero-shot 0.78-0.90, R@1 >= 27x chance on
+# every backend) with a wide margin for the reduced run's smaller data and test split; the
+# TensorFlow case took 130 s on 2 idle cores.
 MIN_ZERO_SHOT_ACCURACY = 0.45  # 12 classes: chance 0.083
 MIN_RECALL_AT_1_OVER_CHANCE = 5.0
 
@@ -45,7 +44,8 @@ def test_reduced_main_job_learns_on_held_out_people(backend, tmp_path):
     zero_shot, retrieval = report["zero_shot"], report["retrieval"]
     assert len(zero_shot["classes"]) >= 10
     assert report["data"]["num_labelled"] >= 30
-    assert zero_shot["accuracy"] >= MIN_ZERO_SHOT_ACCURACY, zero_shot["accuracy"]
+    assert zero_shot["accuracy"] >= MIN_ZERO_SHOT_ACCURACY, (zero_shot["accuracy"],
+                                                             zero_shot["f1_per_class"])
     chance = retrieval["chance"]["recall@1"]
     for direction in ("sensor_to_text", "text_to_sensor"):
         r1 = retrieval[direction]["recall@1"]
