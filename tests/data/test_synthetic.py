@@ -258,7 +258,8 @@ def test_invariants_hold_for_any_seed(seed, people, n_days):
     for day in days.events:
         for e in day:
             if e.kind == "activity":
-                assert 10 <= e.duration_minutes <= 120
+                lo, hi = ACTIVITY_PROFILES[e.label].duration_range
+                assert lo <= e.duration_minutes <= hi, e
 
 
 def test_moods_leave_a_trace_in_the_signals():
