@@ -6,6 +6,7 @@ _EPILOG = """\
 examples:
   sensorlm train --smoke                          # tiny model on embedded synthetic data (minutes)
   sensorlm train --smoke --set steps=50 --run-dir runs/quick
+  sensorlm train --recipe long                    # 3x people, batch 64, 6,000 steps (~40 min CPU)
   sensorlm train --config my_run.yaml --data data/synth --set batch_size=256
   KERAS_BACKEND=jax sensorlm train --smoke        # same run on JAX (or torch)
   sensorlm train --smoke --strategy mirrored      # all local GPUs (TensorFlow)
@@ -17,7 +18,7 @@ A config file (YAML or JSON) holds TrainConfig fields, e.g.
   data: data/synth
   batch_size: 256
   steps: 20000
-Without --smoke the defaults are the upstream recipe (sensorlm_base, batch 1024, 48,828 steps,
+Without --smoke or --recipe the defaults are the upstream recipe (sensorlm_base, batch 1024, 48,828 steps,
 AdamW 5e-4, weight decay 1e-4 on kernels, clip 1.0, warm-up/rsqrt/cool-down schedule).
 
 Killing a run is safe: run the same command again and it resumes from the last backup
@@ -39,7 +40,14 @@ def add_parser(subparsers):
     parser.add_argument(
         "--smoke",
         action="store_true",
-        help="CPU-sized defaults: tiny model, embedded synthetic data, 300 steps",
+        help="the main job's CPU-sized recipe (same as --recipe smoke): tiny model, "
+        "3,500 embedded synthetic days, batch 32, 2,000 steps (~6 min on 2 cores)",
+    )
+    parser.add_argument(
+        "--recipe",
+        choices=["upstream", "smoke", "long"],
+        help="named recipe the other options override: upstream (the paper's, default), smoke "
+        "(the main job) or long (1,500 people, batch 64, 6,000 steps: ~40 min on 2 CPU cores)",
     )
     parser.add_argument(
         "--data", help="TFRecord dataset directory with train/ (default: embedded synthetic data)"
@@ -78,12 +86,17 @@ def add_parser(subparsers):
 
 
 def build_config(args):
+    from sensorlm_keras.errors import ConfigError
     from sensorlm_keras.training import TrainConfig
 
+    recipe = getattr(args, "recipe", None)
+    if args.smoke and recipe not in (None, "smoke"):
+        raise ConfigError(f"--smoke is --recipe smoke; it cannot be combined with --recipe {recipe}.")
+    recipe = recipe or ("smoke" if args.smoke else "upstream")
     if args.config:
-        config = TrainConfig.from_file(args.config, smoke=args.smoke)
+        config = TrainConfig.from_file(args.config, recipe=recipe)
     else:
-        config = TrainConfig.smoke() if args.smoke else TrainConfig()
+        config = TrainConfig.recipe(recipe)
     overrides = {}
     for key in ("data", "run_dir", "preset", "steps", "batch_size", "strategy", "cpu_devices"):
         value = getattr(args, key)
