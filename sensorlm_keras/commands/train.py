@@ -6,7 +6,7 @@ _EPILOG = """\
 examples:
   sensorlm train --smoke                          # tiny model on embedded synthetic data (minutes)
   sensorlm train --smoke --set steps=50 --run-dir runs/quick
-  sensorlm train --recipe long                    # 3x people, batch 64, 6,000 steps (~40 min CPU)
+  sensorlm train --recipe long                    # 2x people, batch 64, 4,000 steps (30-45 min CPU)
   sensorlm train --config my_run.yaml --data data/synth --set batch_size=256
   KERAS_BACKEND=jax sensorlm train --smoke        # same run on JAX (or torch)
   sensorlm train --smoke --strategy mirrored      # all local GPUs (TensorFlow)
@@ -47,7 +47,7 @@ def add_parser(subparsers):
         "--recipe",
         choices=["upstream", "smoke", "long"],
         help="named recipe the other options override: upstream (the paper's, default), smoke "
-        "(the main job) or long (1,500 people, batch 64, 6,000 steps: ~40 min on 2 CPU cores)",
+        "(the main job) or long (1,000 people, batch 64, 4,000 steps: 30-45 min on 2 CPU cores)",
     )
     parser.add_argument(
         "--data", help="TFRecord dataset directory with train/ (default: embedded synthetic data)"

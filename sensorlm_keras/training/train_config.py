@@ -139,10 +139,10 @@ class TrainConfig:
         - ``"upstream"``: the paper's recipe (the dataclass defaults: sensorlm_base, batch
           1024, 48,828 steps); for accelerators.
         - ``"smoke"``: the main job (see `smoke`), about 6 minutes on 2 CPU cores.
-        - ``"long"``: the same tiny model with 3x the people (1,500 x 7 days), twice the batch
-          (64, more negatives per positive) and 3x the steps (6,000): about 40 minutes on 2 CPU
-          cores, a few minutes on one GPU. Measured numbers next to the main job's in the
-          README ("A longer recipe").
+        - ``"long"``: the same tiny model with twice the people (1,000 x 7 days), twice the
+          batch (64: more negatives per positive) and twice the steps (4,000), so 4x the
+          examples seen: about 30-45 minutes on 2 CPU cores. Measured numbers next to the
+          main job's in the README ("A longer recipe").
 
         Args:
             name: one of `RECIPES`.
@@ -253,12 +253,12 @@ RECIPES = {
     "long": {
         **_SMOKE,
         "run_dir": "runs/long",
-        "synthetic_people": 1500,
+        "synthetic_people": 1000,
         "model": {**_SMOKE["model"], "logit_bias_init": -4.2},  # -log(64)
         "batch_size": 64,
-        "steps": 6000,
+        "steps": 4000,
         "steps_per_checkpoint": 1000,
-        "timescale": 3000.0,
+        "timescale": 2000.0,
     },
 }
 """Named recipes of `TrainConfig.recipe` (field values over the dataclass defaults)."""

@@ -90,7 +90,7 @@ def test_named_recipes():
     smoke, long = TrainConfig.recipe("smoke"), TrainConfig.recipe("long")
     assert TrainConfig.smoke() == smoke and TrainConfig.recipe("upstream") == TrainConfig()
     # The long recipe scales data, batch and steps of the main job and keeps its model.
-    assert (long.synthetic_people, long.batch_size, long.steps) == (1500, 64, 6000)
+    assert (long.synthetic_people, long.batch_size, long.steps) == (1000, 64, 4000)
     assert long.preset == smoke.preset and long.model["patch_size"] == smoke.model["patch_size"]
     assert long.model["logit_bias_init"] == pytest.approx(-np.log(64), abs=0.05)
     # Recipes hand out copies: changing one config's model dict leaves the next one alone.
@@ -111,13 +111,13 @@ def test_train_command_recipe_flags(tmp_path):
     def config(*argv):
         return train_command.build_config(parser.parse_args(["train", *argv]))
 
-    assert config("--recipe", "long").steps == 6000
+    assert config("--recipe", "long").steps == 4000
     assert config("--smoke") == config("--recipe", "smoke") == TrainConfig.smoke()
     assert config("--recipe", "long", "--set", "steps=7").steps == 7
     path = tmp_path / "run.yaml"
     path.write_text("batch_size: 16\n")
     from_file = config("--config", str(path), "--recipe", "long")
-    assert from_file.batch_size == 16 and from_file.synthetic_people == 1500
+    assert from_file.batch_size == 16 and from_file.synthetic_people == 1000
     with pytest.raises(ValueError, match="--smoke is --recipe smoke"):
         config("--smoke", "--recipe", "long")
 
