@@ -41,7 +41,7 @@ def add_parser(subparsers):
         "--smoke",
         action="store_true",
         help="the main job's CPU-sized recipe (same as --recipe smoke): tiny model, "
-        "3,500 embedded synthetic days, batch 32, 2,000 steps (~6 min on 2 cores)",
+        "3,500 embedded synthetic days, batch 32, 2,000 steps (6-12 min on 2 cores)",
     )
     parser.add_argument(
         "--recipe",

@@ -2,40 +2,16 @@
 
 import numpy as np
 
-from sensorlm_keras.data.captions import phrases
+from sensorlm_keras.data.captions.zero_shot_prompts import (
+    DEFAULT_PROMPT_TEMPLATES,
+    NONE_CLASS,
+    NONE_PROMPTS,
+)
 from sensorlm_keras.errors import InputValidationError, describe
 from sensorlm_keras.evaluation.classification_metrics import (
     check_class_names,
     classification_metrics,
 )
-
-# Prompts in the phrasing the training captions use for a day's activities: every summary
-# phrase of the caption bank (`phrases.SUMMARY_ACTIVITY_PHRASES`, e.g. "Logged activities:
-# {items}.") filled with "<class> (<typical duration>)". They come from the caption generator's
-# templates, never from any day's caption. Measured on the main job's held-out people (TF,
-# seeds 0 and 1): the earlier ten hand-written prompts ("Logged activity: {}.", "a day with a {}
-# session", ...) gave 0.776 and 0.519 accuracy, these 0.797 and 0.695 (docs/learning.md).
-_TYPICAL_DURATIONS = ("30 minutes", "45 minutes", "1 hour")
-DEFAULT_PROMPT_TEMPLATES = tuple(
-    phrase.replace("{items}", f"{{}} ({duration})")
-    for phrase in phrases.SUMMARY_ACTIVITY_PHRASES
-    for duration in _TYPICAL_DURATIONS
-)
-
-# Full prompts of the optional "none" class (days without a logged activity), in the wording
-# the captions use for such days.
-NONE_CLASS = "none"
-NONE_PROMPTS = (
-    "There was no logged activity lasting 20 minutes or more.",
-    "No activity was logged.",
-    "a day without a workout",
-    "a rest day with no logged exercise",
-    "The user did not log any activity.",
-    "The log shows no activity session.",
-    "A quiet day with no exercise recorded.",
-    "No workout was recorded today.",
-)
-
 
 def _normalize_rows(x, eps=1e-12):
     x = np.asarray(x, dtype=np.float64)

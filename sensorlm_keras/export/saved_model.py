@@ -328,8 +328,8 @@ def build_metadata(run, name, version, max_batch_size, max_text_length_chars):
 
     from sensorlm_keras import __version__
     from sensorlm_keras.data.preprocessing import PLAUSIBLE_RANGES
+    from sensorlm_keras.data.captions.zero_shot_prompts import DEFAULT_PROMPT_TEMPLATES
     from sensorlm_keras.export.serving_module import (
-        DEFAULT_PROMPT_TEMPLATES,
         DEFAULT_SIGNATURE,
         MAX_PROMPT_TEMPLATES,
         SIGNATURES,

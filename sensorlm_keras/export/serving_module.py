@@ -14,6 +14,8 @@ so TensorFlow Serving answers a bad request with a readable ``INVALID_ARGUMENT``
 
 import keras
 
+from sensorlm_keras.data.captions.zero_shot_prompts import DEFAULT_PROMPT_TEMPLATES
+
 # Name of each signature -> one-line description (in registration order; serving_default is
 # embed_sensor).
 SIGNATURES = {
@@ -24,7 +26,7 @@ SIGNATURES = {
     "embed_text_ids": "token_ids (N, L) + padding_mask (N, L) -> text_embeddings (N, D)",
     "tokenize": "texts (N,) -> token_ids (N, L), padding_mask (N, L) (the training tokenizer)",
     "score": "sensor (B, T, C) + texts (N,) -> logits and probabilities (B, N)",
-    "zero_shot": "sensor (B, T, C) + class_names (K,) with the built-in prompt templates -> "
+    "zero_shot": "sensor (B, T, C) + class_names (K,) with the evaluation's prompt templates -> "
     "probabilities (B, K), predicted_index (B,)",
     "zero_shot_templates": "sensor (B, T, C) + class_names (K,) + prompt_templates (P,) -> "
     "probabilities (B, K), predicted_index (B,)",
@@ -32,14 +34,6 @@ SIGNATURES = {
 }
 DEFAULT_SIGNATURE = "embed_sensor"
 
-# Prompt templates of `zero_shot`; "{}" is replaced by the class name. The class embedding is
-# the re-normalised mean of the L2-normalised embeddings of its prompts (prompt ensembling).
-DEFAULT_PROMPT_TEMPLATES = (
-    "{}",
-    "a day with {}.",
-    "the person did {} today.",
-    "the activity logged today was {}.",
-)
 MAX_PROMPT_TEMPLATES = 16
 PLACEHOLDER = "{}"
 

@@ -305,9 +305,16 @@ def _class_embeddings(run, templates):
 
 
 def test_zero_shot_matches_prompt_ensembled_keras(served):
-    from sensorlm_keras.export.serving_module import DEFAULT_PROMPT_TEMPLATES
+    from sensorlm_keras.evaluation import DEFAULT_PROMPT_TEMPLATES, ZeroShotClassifier
 
     run, out = served.run, served.outputs
+    # The served `zero_shot` answers what `sensorlm eval` answers for the same class names:
+    # the evaluation's own classifier, not a re-implementation of it.
+    classifier = ZeroShotClassifier(run.model, run.tokenizer, CLASS_NAMES)
+    assert classifier.templates == DEFAULT_PROMPT_TEMPLATES
+    _close(out["zero_shot.logits"], classifier.scores(served.inputs["sensor"]))
+    _close(out["zero_shot.class_distribution"], classifier.predict_proba(served.inputs["sensor"]))
+    assert list(out["zero_shot.predicted_class"]) == list(classifier.predict(served.inputs["sensor"]))
     s = run.model.encode_sensor(served.inputs["sensor"])
     for prefix, templates in (("zero_shot", DEFAULT_PROMPT_TEMPLATES),
                               ("zero_shot_templates", TEMPLATES)):
