@@ -83,3 +83,26 @@ def test_loss_agrees_across_backends():
         assert result.returncode == 0, explain(result)
         values[backend] = json.loads(result.stdout.strip().splitlines()[-1])["loss"]
     assert np.ptp(list(values.values())) < 1e-5, values
+
+
+NUMPY_INFERENCE = """
+import json, numpy as np
+from sensorlm_keras import SensorLM
+from sensorlm_keras.trainers.default_train_step import DefaultTrainStep
+model = SensorLM.from_preset("sensorlm_tiny", sequence_length=120, num_channels=8,
+                             patch_size=(10, 2))
+z = np.asarray(model.encode_sensor(np.zeros((2, 120, 8), "float32")))
+print(json.dumps({"default_step": isinstance(model, DefaultTrainStep), "shape": list(z.shape),
+                  "norms": np.linalg.norm(z, axis=-1).tolist()}))
+"""
+
+
+@pytest.mark.backend
+def test_model_imports_and_embeds_on_a_backend_without_its_own_train_step():
+    # Keras' numpy backend (inference only) gets the fallback step; importing SensorLM once
+    # raised NameError there (BaseTrainStep was not imported).
+    result = run_python("numpy", NUMPY_INFERENCE, timeout=300)
+    assert result.returncode == 0, explain(result)
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert out["default_step"] and out["shape"] == [2, 64]
+    np.testing.assert_allclose(out["norms"], 1.0, atol=1e-5)
