@@ -22,7 +22,8 @@ class TextEncoder(keras.Model):
         num_layers: int, number of transformer blocks.
         num_heads: int, attention heads.
         mlp_dim: int, MLP hidden width.
-        embed_dim: int, output width of the projection.
+        embed_dim: int or None, output width of the projection; None (default) = ``hidden_dim``,
+            the same rule as `SensorEncoder`, so two towers of one width pair by default.
         pooling: ``"mean"`` (masked mean over real tokens) or ``"last"`` (last real token, i.e.
             EOS with this project's tokenizer).
         dropout: float, dropout rate.
@@ -57,7 +58,7 @@ class TextEncoder(keras.Model):
         num_layers=12,
         num_heads=12,
         mlp_dim=3072,
-        embed_dim=768,
+        embed_dim=None,
         pooling="mean",
         dropout=0.0,
         layer_norm_epsilon=1e-6,
@@ -76,7 +77,7 @@ class TextEncoder(keras.Model):
         self.num_layers = int(num_layers)
         self.num_heads = int(num_heads)
         self.mlp_dim = int(mlp_dim)
-        self.embed_dim = int(embed_dim)
+        self.embed_dim = self.hidden_dim if embed_dim is None else int(embed_dim)
         self.pooling = pooling
         self.dropout = float(dropout)
         self.layer_norm_epsilon = float(layer_norm_epsilon)

@@ -213,6 +213,19 @@ def test_tower_width_mismatch_is_rejected():
         SensorLM(sensor, text)
 
 
+def test_towers_of_one_width_pair_with_default_output_widths():
+    # Both encoders default their output width to their hidden width (the text encoder once
+    # defaulted to 768 whatever its width, so two 16-wide towers did not pair).
+    sensor = SensorEncoder(T, C, hidden_dim=16, num_layers=1, num_heads=2, mlp_dim=16)
+    text = TextEncoder(V, L, hidden_dim=16, num_layers=1, num_heads=2, mlp_dim=16)
+    assert sensor.output_dim == text.embed_dim == 16
+    assert text.compute_output_shape((3, L)) == (3, 16)
+    assert TextEncoder.from_config(text.get_config()).embed_dim == 16
+    model = SensorLM(sensor, text)
+    out = model(random_batch(2))
+    assert tuple(out["text_embeddings"].shape) == (2, 16)
+
+
 def test_sensor_mask_is_accepted_and_ignored():
     model = tiny_model()
     batch = random_batch(2)
