@@ -106,3 +106,42 @@ def test_model_imports_and_embeds_on_a_backend_without_its_own_train_step():
     out = json.loads(result.stdout.strip().splitlines()[-1])
     assert out["default_step"] and out["shape"] == [2, 64]
     np.testing.assert_allclose(out["norms"], 1.0, atol=1e-5)
+
+
+TRAIN_FROM_FILE = """
+import json, numpy as np, keras
+from tests.core.helpers import random_batch
+from sensorlm_keras.training.optimizer import build_optimizer
+model = keras.saving.load_model({path!r})
+model.compile(optimizer=build_optimizer(model, 20, peak_learning_rate=2e-3, warmup_fraction=0.1,
+                                        timescale=1000.0))
+losses = [float(model.train_on_batch(random_batch(8, seed=100 + i), return_dict=True)["loss"])
+          for i in range(6)]
+np.savez({out!r}, **{{v.path: np.asarray(v) for v in model.trainable_variables}})
+print(json.dumps({{"losses": losses}}))
+"""
+
+
+@pytest.mark.backend
+@pytest.mark.slow
+def test_training_from_the_same_weights_agrees_across_backends(tmp_path):
+    # The recipe's optimizer (AdamW, kernel-only decay, clipping, schedule) and each
+    # backend's train step give the same losses and weights from the same start: differences
+    # between backends' main-job results come from their initial random weights, not from
+    # how they train.
+    path = str(tmp_path / "init.keras")
+    saved = run_python("tensorflow", SAVE.format(path=path, ref=str(tmp_path / "ref.npz")))
+    assert saved.returncode == 0, explain(saved)
+    losses, weights = {}, {}
+    for backend in BACKENDS:
+        out = str(tmp_path / f"w_{backend}.npz")
+        result = run_python(backend, TRAIN_FROM_FILE.format(path=path, out=out))
+        assert result.returncode == 0, explain(result)
+        losses[backend] = json.loads(result.stdout.strip().splitlines()[-1])["losses"]
+        weights[backend] = dict(np.load(out))
+    for backend in BACKENDS[1:]:
+        np.testing.assert_allclose(losses[backend], losses["tensorflow"], rtol=1e-4)
+        assert weights[backend].keys() == weights["tensorflow"].keys()
+        for name, value in weights["tensorflow"].items():
+            np.testing.assert_allclose(weights[backend][name], value, atol=1e-4, err_msg=name)
+    assert losses["tensorflow"][-1] != losses["tensorflow"][0]  # it did train
