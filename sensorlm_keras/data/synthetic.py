@@ -4,7 +4,7 @@ Each simulated person (`SimulatedPerson`) has a resting and maximal heart rate, 
 fitness, a chronotype (sleep timing), favourite activities and a preferred exercise time. A
 person's days are simulated as one continuous timeline, so a night's sleep crosses midnight and
 heart rate, temperature and sweat respond with physiological lags. Every day carries the `Event`
-list that produced its signal: sleep periods (with midnight wrap), logged activities (10 to 180
+list that produced its signal: sleep periods (each cut at midnight), logged activities (10 to 180
 minutes, each with the signature of its `ActivityProfile`; one on most active days, rarely two)
 and mood logs that leave a trace in the signals (see `_place_mood`). Off-wrist gaps are NaN.
 
@@ -55,12 +55,14 @@ class SyntheticDayGenerator:
     shaped like ``channels.csv`` (means and spreads of the same order), with NaN where the watch
     was off the wrist. Use `preprocess_days` to z-score them.
 
-    Events of a day are sorted by their first minute inside the day. Sleep periods keep their
-    real clock times: every day starts with last night's sleep, listed first (it wraps, ``end_minute < start_minute``,
-    when it began before midnight; inside this day it covers ``0..end_minute``) and tonight's
-    sleep, if it starts before midnight, comes last (inside this day it covers
-    ``start_minute..1439``). ``info["asleep"]`` and ``info["offwrist"]`` hold the exact
-    minute masks.
+    Events of a day are sorted by their first minute inside the day. Sleep is logged as the
+    day's window shows it: every day starts with the part of last night's sleep after
+    midnight (``0..wake-up``, listed first) and, when tonight's sleep starts before midnight,
+    ends with its part before midnight (``onset..1439``, listed last); no simulated event
+    wraps midnight. So every sleep time and duration that a caption states can be read from
+    the day's own signals (the reason, measured, is in docs/learning.md: a night's full
+    length depends on minutes in the neighbouring days). ``info["asleep"]`` and
+    ``info["offwrist"]`` hold the exact minute masks.
 
     Args:
         schema: `ChannelSchema` of the output (default: the 34 default channels). Any subset of
@@ -252,8 +254,9 @@ class SyntheticDayGenerator:
             day_events = []
             for onset, wake in nights:
                 if onset < base + T and wake > base:
-                    event = Event("sleep", "sleep", onset % T, (wake - 1) % T)
-                    day_events.append((max(onset - base, 0), event))
+                    # The part of the night inside this day's window (see the class doc).
+                    start, end = max(onset - base, 0), min(wake - base, T) - 1
+                    day_events.append((start, Event("sleep", "sleep", start, end)))
 
             if self.offwrist and rng.random() < person.forgot_watch_rate:
                 # The watch stayed on the charger: no signal, nothing logged from the watch.

@@ -15,9 +15,15 @@ class CaptionDecoder(keras.Model):
 
     token + position embedding -> ``num_unimodal_layers`` causal text-only blocks ->
     ``num_multimodal_layers`` causal blocks that cross-attend to the sensor tokens pooled by an
-    `AttentionalPooler` (``num_pooler_queries`` learned queries) -> LayerNorm -> vocabulary
-    logits (float32), through the transposed token embedding (``tie_embeddings=True``) or an own
-    Dense layer.
+    `AttentionalPooler` (``num_pooler_queries`` learned queries, as in CoCa) or, with
+    ``num_pooler_queries=None``, to every sensor token (LayerNorm, then a Dense projection when
+    ``sensor_width != hidden_dim``) -> LayerNorm -> vocabulary logits (float32), through the
+    transposed token embedding (``tie_embeddings=True``) or an own Dense layer.
+
+    The pooler is a bottleneck: its few queries keep what the captions need most (the day's
+    activity) and can drop where in the day things happen. Without it the decoder can read
+    times (the sleep-duration diagnosis in docs/learning.md), at a cost that grows with the
+    number of sensor tokens (144 for 10-minute patches of all channels).
 
     Teacher forcing: ``logits[:, i]`` predicts ``token_ids[:, i]`` from ``token_ids[:, :i]``
     (the input is shifted right by one and starts with ``start_token_id``; 0, the pad id, as
@@ -31,7 +37,8 @@ class CaptionDecoder(keras.Model):
         mlp_dim: int, MLP hidden width.
         num_unimodal_layers: int >= 0, causal text-only blocks.
         num_multimodal_layers: int >= 1, causal blocks with cross-attention.
-        num_pooler_queries: int, learned queries of the attentional pooler.
+        num_pooler_queries: int, learned queries of the attentional pooler, or None to
+            cross-attend to every sensor token.
         sensor_width: int, width of the sensor tokens.
         tie_embeddings: bool, logits through the transposed token embedding.
         dropout: float, dropout rate.
@@ -94,7 +101,14 @@ class CaptionDecoder(keras.Model):
         self.mlp_dim = int(mlp_dim)
         self.num_unimodal_layers = int(num_unimodal_layers)
         self.num_multimodal_layers = int(num_multimodal_layers)
-        self.num_pooler_queries = int(num_pooler_queries)
+        if num_pooler_queries is not None and (
+            isinstance(num_pooler_queries, bool) or int(num_pooler_queries) < 1
+        ):
+            raise InputValidationError(
+                "CaptionDecoder.num_pooler_queries: expected a positive int or None, received "
+                f"{num_pooler_queries!r}."
+            )
+        self.num_pooler_queries = None if num_pooler_queries is None else int(num_pooler_queries)
         self.sensor_width = int(sensor_width)
         self.tie_embeddings = bool(tie_embeddings)
         self.dropout = float(dropout)
@@ -106,15 +120,25 @@ class CaptionDecoder(keras.Model):
         self.token_embedding, self.position_embedding = token_and_position_embeddings(
             self.vocabulary_size, self.max_sequence_length, self.hidden_dim, policy
         )
-        self.pooler = AttentionalPooler(
-            self.num_pooler_queries,
-            self.num_heads,
-            width=self.hidden_dim,
-            layer_norm_epsilon=self.layer_norm_epsilon,
-            flash_attention=flash_attention,
-            dtype=policy,
-            name="pooler",
-        )
+        self.pooler = self.context_norm = self.context_projection = None
+        if self.num_pooler_queries is not None:
+            self.pooler = AttentionalPooler(
+                self.num_pooler_queries,
+                self.num_heads,
+                width=self.hidden_dim,
+                layer_norm_epsilon=self.layer_norm_epsilon,
+                flash_attention=flash_attention,
+                dtype=policy,
+                name="pooler",
+            )
+        else:
+            self.context_norm = keras.layers.LayerNormalization(
+                epsilon=self.layer_norm_epsilon, dtype=policy, name="context_norm"
+            )
+            if self.sensor_width != self.hidden_dim:
+                self.context_projection = keras.layers.Dense(
+                    self.hidden_dim, dtype=policy, name="context_projection"
+                )
 
         def block(i, cross):
             kind = "multimodal" if cross else "unimodal"
@@ -151,8 +175,14 @@ class CaptionDecoder(keras.Model):
         self.token_embedding.build(token_ids_shape)
         x_shape = (token_ids_shape[0], token_ids_shape[1], self.hidden_dim)
         self.position_embedding.build(x_shape)
-        self.pooler.build(sensor_tokens_shape)
-        context_shape = (token_ids_shape[0], self.num_pooler_queries, self.hidden_dim)
+        if self.pooler is not None:
+            self.pooler.build(sensor_tokens_shape)
+        else:
+            self.context_norm.build(sensor_tokens_shape)
+            if self.context_projection is not None:
+                self.context_projection.build(sensor_tokens_shape)
+        context_shape = (token_ids_shape[0], self.num_pooler_queries or sensor_tokens_shape[1],
+                         self.hidden_dim)
         for b in self.unimodal_blocks:
             b.build(x_shape)
         for b in self.multimodal_blocks:
@@ -182,8 +212,14 @@ class CaptionDecoder(keras.Model):
         return ops.concatenate([start, token_ids[:, :-1]], axis=1)
 
     def pool_sensor(self, sensor_tokens, training=None):
-        """The attentional pooler's ``(batch, num_pooler_queries, hidden_dim)`` context."""
-        return self.pooler(sensor_tokens, training=training)
+        """The cross-attention context ``(batch, num_pooler_queries or sensor_tokens,
+        hidden_dim)``: the attentional pooler's output, or the normalised sensor tokens."""
+        if self.pooler is not None:
+            return self.pooler(sensor_tokens, training=training)
+        x = self.context_norm(ops.cast(sensor_tokens, self.compute_dtype))
+        if self.context_projection is not None:
+            x = self.context_projection(x)
+        return x
 
     def logits(self, hidden):
         """Float32 vocabulary logits of final hidden states ``(..., hidden_dim)``."""
@@ -217,7 +253,7 @@ class CaptionDecoder(keras.Model):
         return [b.init_cache(batch_size, max_length) for b in self.blocks]
 
     def cross_key_values(self, sensor_tokens):
-        """Pool the sensor tokens once and project the keys/values of every multimodal block."""
+        """Build the context once and project the keys/values of every multimodal block."""
         context = self.pool_sensor(sensor_tokens, training=False)
         return [b.cross_key_value(context) for b in self.multimodal_blocks]
 

@@ -30,8 +30,8 @@ class SensorLMCoCa(SensorLM):
 
     The sensor and text towers and the contrastive loss (sigmoid SigLIP or softmax CLIP, from
     ``loss_type``) are `SensorLM`'s. A `CaptionDecoder` (causal unimodal text layers, then
-    multimodal layers cross-attending to the sensor encoder's tokens through an attentional
-    pooler) is trained with next-token cross-entropy on the same captions. The training loss is
+    multimodal layers cross-attending to the sensor encoder's tokens, through an attentional
+    pooler or directly) is trained with next-token cross-entropy on the same captions. The training loss is
     ``contrastive + captioning_loss_weight * captioning``, computed in `compute_loss` from the one
     forward pass, so the TensorFlow, JAX and PyTorch train steps of `SensorLM` are reused.
     With ``captioning_loss_weight=0`` the loss is exactly the two-tower loss of `SensorLM` with

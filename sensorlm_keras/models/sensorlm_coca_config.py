@@ -20,7 +20,10 @@ class SensorLMCoCaConfig(SensorLMConfig):
         decoder_multimodal_layers: causal decoder layers that also cross-attend to the pooled
             sensor tokens.
         decoder_pooler_queries: learned queries of the attentional pooler over the sensor
-            tokens (CoCa uses 256); the multimodal layers cross-attend to these tokens.
+            tokens (CoCa uses 256); the multimodal layers cross-attend to these tokens. None:
+            no pooler, the multimodal layers cross-attend to every sensor token (the tiny
+            preset's choice: with 16 queries the decoder did not read sleep times, see
+            docs/learning.md).
         tie_embeddings: output logits use the decoder's token embedding matrix (True) or an
             own Dense layer (False).
         captioning_loss_weight: weight of the captioning (next-token cross-entropy) loss added
@@ -59,9 +62,10 @@ class SensorLMCoCaConfig(SensorLMConfig):
                 f"see the sensor), received {self.decoder_multimodal_layers!r}."
             )
         q = self.decoder_pooler_queries
-        if isinstance(q, bool) or not isinstance(q, int) or q < 1:
+        if q is not None and (isinstance(q, bool) or not isinstance(q, int) or q < 1):
             raise ConfigError(
-                f"SensorLMCoCaConfig.decoder_pooler_queries: expected a positive int, received "
+                "SensorLMCoCaConfig.decoder_pooler_queries: expected a positive int or None, "
+                "received "
                 f"{q!r}."
             )
         if not isinstance(self.tie_embeddings, bool):
@@ -109,12 +113,13 @@ class SensorLMCoCaConfig(SensorLMConfig):
 COCA_PRESETS = {
     "sensorlm_coca_tiny": {
         "description": "CPU-test sized SensorLM with a captioning decoder: sensorlm_tiny towers "
-        "plus 1 unimodal + 1 multimodal decoder layer (width 64), 16 pooler queries.",
+        "plus 1 unimodal + 1 multimodal decoder layer (width 64) cross-attending to every "
+        "sensor token (no pooler).",
         "config": {
             **PRESETS["sensorlm_tiny"]["config"],
             "decoder_unimodal_layers": 1,
             "decoder_multimodal_layers": 1,
-            "decoder_pooler_queries": 16,
+            "decoder_pooler_queries": None,
         },
     },
     "sensorlm_coca_base": {

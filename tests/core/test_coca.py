@@ -136,6 +136,53 @@ def test_cache_decoding_equals_full_decoding(shared):
     np.testing.assert_allclose(np_(tail)[:, 0], full[:, 4], atol=1e-5)
 
 
+@pytest.mark.parametrize("sensor_width", [32, 48])
+def test_decoder_without_pooler_attends_to_every_sensor_token(sensor_width, tmp_path):
+    """``num_pooler_queries=None``: the context is the normalised (projected when the widths
+    differ) sensor tokens themselves; cached decoding, config and file round trips hold."""
+    decoder = CaptionDecoder(vocabulary_size=V, max_sequence_length=L, hidden_dim=32,
+                             num_heads=2, mlp_dim=64, num_unimodal_layers=1,
+                             num_multimodal_layers=1, num_pooler_queries=None,
+                             sensor_width=sensor_width)
+    assert decoder.pooler is None
+    assert (decoder.context_projection is None) == (sensor_width == 32)
+    rng = np.random.default_rng(4)
+    ids = random_ids(rng)
+    sensor_tokens = rng.standard_normal((3, 24, sensor_width)).astype("float32")
+    assert np_(decoder.pool_sensor(sensor_tokens)).shape == (3, 24, 32)
+    full = np_(decoder(ids, sensor_tokens))
+    assert full.shape == decoder.compute_output_shape(ids.shape) == (3, L, V)
+    # every sensor token reaches the logits (no bottleneck drops one)
+    for t in (0, 11, 23):
+        changed = sensor_tokens.copy()
+        changed[:, t] = rng.standard_normal((3, sensor_width))
+        assert float(np.abs(np_(decoder(ids, changed)) - full).max()) > 1e-4
+    inputs = np_(decoder.shift_right(ids))
+    cross = decoder.cross_key_values(sensor_tokens)
+    caches = decoder.init_cache(3, L)
+    steps = []
+    for i in range(L):
+        logits, caches = decoder.decode_step(inputs[:, i : i + 1], i, cross, caches)
+        steps.append(np_(logits))
+    np.testing.assert_allclose(np.concatenate(steps, axis=1), full, atol=1e-5)
+    clone = CaptionDecoder.from_config(decoder.get_config())
+    assert clone.get_config() == decoder.get_config()
+    clone.set_weights(decoder.get_weights())
+    np.testing.assert_allclose(np_(clone(ids, sensor_tokens)), full, atol=1e-6)
+    with pytest.raises(InputValidationError, match="num_pooler_queries"):
+        CaptionDecoder(vocabulary_size=V, max_sequence_length=L, hidden_dim=32, num_heads=2,
+                       mlp_dim=64, num_pooler_queries=0, sensor_width=32)
+    model = tiny_coca(decoder_pooler_queries=None)
+    assert model.caption_decoder.pooler is None
+    assert model.config.decoder_pooler_queries is None
+    path = str(tmp_path / "direct.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    batch = caption_batch()
+    np.testing.assert_allclose(np_(loaded(batch)["caption_logits"]),
+                               np_(model(batch)["caption_logits"]), atol=1e-6)
+
+
 def test_untied_embeddings_have_an_output_projection(shared):
     untied = tiny_coca(tie_embeddings=False, decoder_multimodal_layers=2)
     assert shared.caption_decoder.output_projection is None
@@ -265,6 +312,7 @@ def test_config_presets_and_errors(shared):
     assert set(SensorLMCoCa.presets) == {"sensorlm_coca_tiny", "sensorlm_coca_base"}
     base = SensorLMCoCaConfig.from_preset("sensorlm_coca_base")
     assert base.decoder_pooler_queries == 256 and base.sensor_hidden_dim == 768
+    assert SensorLMCoCaConfig.from_preset("sensorlm_coca_tiny").decoder_pooler_queries is None
     assert set(COCA_PRESETS) == set(SensorLMCoCa.presets)
     model = sharing(shared, label_smoothing=0.1)
     assert model.config == SensorLMCoCaConfig.from_preset(

@@ -27,10 +27,8 @@ def col(days, name):
 
 
 def in_day_minutes(event, first=False):
-    """Minutes of this day covered by an event. A sleep period that wraps midnight is either
-    last night's sleep (listed first: it covers 0..end this day) or tonight's (start..1439)."""
-    if event.wraps_midnight:
-        return np.arange(0, event.end_minute + 1) if first else np.arange(event.start_minute, 1440)
+    """Minutes of this day covered by an event (no simulated event wraps midnight)."""
+    assert not event.wraps_midnight, event
     return np.arange(event.start_minute, event.end_minute + 1)
 
 
@@ -126,8 +124,12 @@ def test_sleep_events_match_the_sleep_signal(days):
     assert np.nanmean(sc[asleep]) > np.nanmean(sc[~asleep]) + 5
     temp = col(days, "wrist_temperatures")
     assert np.nanmean(temp[asleep]) > np.nanmean(temp[~asleep]) + 1.0
-    # Sleep crosses midnight: wrapped sleep events exist.
-    assert any(e.wraps_midnight for day in days.events for e in day if e.kind == "sleep")
+    # Nights cross midnight in the signals, and each day logs only its own part of them: last
+    # night's sleep from minute 0, tonight's (when it starts before midnight) up to 1439.
+    sleeps = [[e for e in day if e.kind == "sleep"] for day in days.events]
+    assert not any(e.wraps_midnight for day in sleeps for e in day)
+    assert any(day[0].start_minute == 0 for day in sleeps if day)
+    assert any(day[-1].end_minute == 1439 for day in sleeps if day)
 
 
 def test_activity_signatures(days):

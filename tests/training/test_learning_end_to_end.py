@@ -54,3 +54,66 @@ def test_reduced_main_job_learns_on_held_out_people(backend, tmp_path):
     probe = report["linear_probe"]
     assert (probe["sensorlm"]["results"]["all"]["accuracy_mean"]
             >= probe["random_init"]["results"]["all"]["accuracy_mean"] + 0.2)
+
+
+# A reduced CoCa run: the main job's data recipe at the reduced size, the CoCa tiny preset.
+REDUCED_COCA = [
+    "--set", "synthetic_people=160", "--set", "synthetic_days=5", "--set", "steps=STEPS",
+    "--set", "steps_per_checkpoint=STEPS", "--set", "tensorboard=false",
+]
+COCA_STEPS = 800
+# Margins over the best constant caption (see `_constant_caption_facts`), chosen from measured
+# reduced runs (MEASURED_COCA) with room for seed noise; never to be loosened to make a run pass.
+MIN_SLEEP_DURATION_GAIN = 0.25
+MIN_ACTIVITY_LABEL_ACCURACY = 0.6
+
+
+def _constant_caption_facts(data_dir):
+    """Fact accuracies, on the test days, of the best single caption a model could always say:
+    the training caption whose main sleep has the median duration (the prior of a decoder that
+    ignores the sensor)."""
+    import numpy as np
+
+    from sensorlm_keras.data import read_examples
+    from sensorlm_keras.data.captions.semantic import select_sleep
+    from sensorlm_keras.evaluation.caption_facts import caption_fact_accuracy
+
+    train = [(ex["captions"]["high_summary"], select_sleep(ex["events"]))
+             for ex in read_examples(os.path.join(data_dir, "train"), variants=["high_summary"])]
+    train = [(c, s[0].duration_minutes) for c, s in train if s]
+    median = float(np.median([d for _, d in train]))
+    constant = min(train, key=lambda cd: abs(cd[1] - median))[0]
+    test = [ex["events"] for ex in read_examples(os.path.join(data_dir, "test"))]
+    return caption_fact_accuracy([constant] * len(test), test)
+
+
+@pytest.mark.slow
+def test_reduced_coca_run_describes_held_out_days(tmp_path):
+    """CoCa learns to describe days of people it never saw: the stated sleep duration (within
+    30 minutes) and the named activities are right far more often than any constant caption."""
+    run_dir = tmp_path / "run"
+    args = [a.replace("STEPS", str(COCA_STEPS)) for a in REDUCED_COCA]
+    env = backend_env("tensorflow")
+    result = subprocess.run(
+        [sys.executable, "-m", "sensorlm_keras.cli", "train", "--smoke", "--quiet", "--no-eval",
+         "--preset", "sensorlm_coca_tiny", "--run-dir", str(run_dir), *args],
+        env=env, cwd=ROOT, capture_output=True, text=True, timeout=900,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    report_path = tmp_path / "captions.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "sensorlm_keras.cli", "caption", "--model", str(run_dir),
+         "--data", str(run_dir / "data"), "--no-progress", "--out", str(report_path)],
+        env=env, cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    with open(report_path, encoding="utf-8") as f:
+        facts = json.load(f)["facts"]
+    constant = _constant_caption_facts(str(run_dir / "data"))
+    assert facts["sleep_duration"]["applicable"] >= 30
+    assert (facts["sleep_duration"]["accuracy"]
+            >= constant["sleep_duration"]["accuracy"] + MIN_SLEEP_DURATION_GAIN), (
+        facts["sleep_duration"], constant["sleep_duration"])
+    assert facts["activity_labels"]["accuracy"] >= MIN_ACTIVITY_LABEL_ACCURACY, (
+        facts["activity_labels"], constant["activity_labels"])
+    assert facts["sleep_interval"]["accuracy"] >= 0.9, facts["sleep_interval"]
