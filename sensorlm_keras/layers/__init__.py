@@ -8,6 +8,7 @@ from sensorlm_keras.layers.mlp_block import MLPBlock
 from sensorlm_keras.layers.multi_head_dot_product_attention import MultiHeadDotProductAttention
 from sensorlm_keras.layers.patch_embedding import PatchEmbedding
 from sensorlm_keras.layers.position_embedding import PositionEmbedding
+from sensorlm_keras.layers.sinusoidal_initializer import SinusoidalInitializer
 from sensorlm_keras.layers.transformer_block import TransformerBlock
 from sensorlm_keras.layers.attentional_pooler import AttentionalPooler
 from sensorlm_keras.layers.transformer_decoder_block import TransformerDecoderBlock

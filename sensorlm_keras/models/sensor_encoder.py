@@ -7,7 +7,13 @@ from sensorlm_keras.layers.l2_normalization import L2Normalization
 from sensorlm_keras.layers.map_head import MAPHead
 from sensorlm_keras.layers.patch_embedding import PatchEmbedding
 from sensorlm_keras.layers.position_embedding import PositionEmbedding
+from sensorlm_keras.layers.sinusoidal_initializer import SinusoidalInitializer
 from sensorlm_keras.layers.transformer_block import TransformerBlock
+
+POSITION_INITIALIZERS = {
+    "normal": lambda: None,  # PositionEmbedding's default: RandomNormal(1 / sqrt(width))
+    "sincos": SinusoidalInitializer,
+}
 
 
 @keras.saving.register_keras_serializable(package="sensorlm_keras")
@@ -37,6 +43,10 @@ class SensorEncoder(keras.Model):
             `sensorlm_keras.layers.chunked_attention`).
         remat: bool, rematerialise every transformer block in the backward pass
             (`keras.remat`): less activation memory for about one extra forward pass.
+        position_initializer: initial value of the learned position embedding: ``"normal"``
+            (default; standard deviation ``1 / sqrt(hidden_dim)``, as in ViT) or ``"sincos"``
+            (`SinusoidalInitializer` over the token index, time-major; every token starts
+            with a readable position, which the CoCa tiny preset needs to state times).
         **kwargs: standard model arguments (``name``, ``dtype``).
 
     Call arguments:
@@ -71,6 +81,7 @@ class SensorEncoder(keras.Model):
         normalize=True,
         attention_chunk_size=None,
         remat=False,
+        position_initializer="normal",
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -88,6 +99,12 @@ class SensorEncoder(keras.Model):
         self.normalize = bool(normalize)
         self.attention_chunk_size = attention_chunk_size
         self.remat = bool(remat)
+        if position_initializer not in POSITION_INITIALIZERS:
+            raise InputValidationError(
+                "SensorEncoder.position_initializer: expected one of "
+                f"{list(POSITION_INITIALIZERS)}, received {position_initializer!r}."
+            )
+        self.position_initializer = position_initializer
 
         policy = self.dtype_policy
         self.patch_embedding = PatchEmbedding(
@@ -96,7 +113,10 @@ class SensorEncoder(keras.Model):
         grid = self.patch_embedding.grid_shape(self.sequence_length, self.num_channels)
         self.num_tokens = grid[0] * grid[1]
         self.position_embedding = PositionEmbedding(
-            self.num_tokens, dtype=policy, name="position_embedding"
+            self.num_tokens,
+            initializer=POSITION_INITIALIZERS[position_initializer](),
+            dtype=policy,
+            name="position_embedding",
         )
         self.blocks = [
             TransformerBlock(
@@ -209,6 +229,7 @@ class SensorEncoder(keras.Model):
             "normalize": self.normalize,
             "attention_chunk_size": self.attention_chunk_size,
             "remat": self.remat,
+            "position_initializer": self.position_initializer,
         }
 
     @classmethod

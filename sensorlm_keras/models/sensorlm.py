@@ -167,6 +167,7 @@ class SensorLM(_TrainStep, keras.Model):
             flash_attention=config.flash_attention,
             attention_chunk_size=config.attention_chunk_size,
             remat=config.remat,
+            position_initializer=config.sensor_position_initializer,
             dtype=dtype,
             name="sensor_encoder",
         )
@@ -233,6 +234,7 @@ class SensorLM(_TrainStep, keras.Model):
             flash_attention=s.flash_attention,
             attention_chunk_size=s.attention_chunk_size,
             remat=s.remat,
+            sensor_position_initializer=s.position_initializer,
             loss=self.loss_type,
             loss_normalization=self.loss_normalization,
             logit_scale_init=self.logit_scale_init,

@@ -114,9 +114,10 @@ COCA_PRESETS = {
     "sensorlm_coca_tiny": {
         "description": "CPU-test sized SensorLM with a captioning decoder: sensorlm_tiny towers "
         "plus 1 unimodal + 1 multimodal decoder layer (width 64) cross-attending to every "
-        "sensor token (no pooler).",
+        "sensor token (no pooler); sine/cosine start for the sensor position embedding.",
         "config": {
             **PRESETS["sensorlm_tiny"]["config"],
+            "sensor_position_initializer": "sincos",
             "decoder_unimodal_layers": 1,
             "decoder_multimodal_layers": 1,
             "decoder_pooler_queries": None,

@@ -53,6 +53,9 @@ class SensorLMConfig:
             blocks of that many queries, linear memory on every backend.
         remat: bool, rematerialise each sensor transformer block (less memory, ~1/3 more
             compute).
+        sensor_position_initializer: ``"normal"`` (default, ViT's learned embedding) or
+            ``"sincos"``: the learned sensor position embedding starts from sine/cosine codes
+            (`SinusoidalInitializer`; the CoCa tiny preset's choice, docs/learning.md).
         loss: ``"sigmoid"`` (SigLIP, default) or ``"softmax"`` (CLIP).
         loss_normalization: ``"paper"`` (sum over pairs / B, default) or ``"pairs"`` (mean over
             B^2, the seed's formula).
@@ -91,6 +94,7 @@ class SensorLMConfig:
     flash_attention: object = None
     attention_chunk_size: object = "auto"
     remat: bool = False
+    sensor_position_initializer: str = "normal"
     loss: str = "sigmoid"
     loss_normalization: str = "paper"
     logit_scale_init: float = math.log(10.0)
@@ -132,6 +136,11 @@ class SensorLMConfig:
                     f"SensorLMConfig.{tower}_hidden_dim ({width}) must be divisible by "
                     f"{tower}_num_heads ({heads})."
                 )
+        if self.sensor_position_initializer not in ("normal", "sincos"):
+            raise ConfigError(
+                "SensorLMConfig.sensor_position_initializer: expected 'normal' or 'sincos', "
+                f"received {self.sensor_position_initializer!r}."
+            )
         if self.text_pooling not in ("mean", "last"):
             raise ConfigError(
                 f"SensorLMConfig.text_pooling: expected 'mean' or 'last', received "

@@ -63,6 +63,36 @@ def test_position_embedding_owns_trainable_weight_with_std():
     _roundtrip_output(layers.PositionEmbedding(7), np.ones((2, 7, 4), "float32"))
 
 
+@pytest.mark.parametrize("width", [8, 7])
+def test_sinusoidal_initializer_matches_the_transformer_formula(width):
+    table = np_(layers.SinusoidalInitializer(max_wavelength=100.0)((50, width)))
+    sines, cosines = width // 2, width - width // 2
+    reference = np.zeros((50, width))
+    for p in range(50):
+        for i in range(sines):
+            reference[p, i] = np.sin(p / 100.0 ** (i / sines))
+        for i in range(cosines):
+            reference[p, sines + i] = np.cos(p / 100.0 ** (i / cosines))
+    np.testing.assert_allclose(table, reference, atol=1e-5)
+    assert table.dtype == np.float32
+    # every position starts distinct, and a linear map reads the position off the codes
+    assert len(np.unique(table.round(5), axis=0)) == 50
+    positions = np.arange(50.0)
+    features = np.c_[table, np.ones(50)]
+    fit = features @ np.linalg.lstsq(features, positions, rcond=None)[0]
+    assert np.abs(fit - positions).max() < 2.0
+    layer = layers.PositionEmbedding(50, initializer=layers.SinusoidalInitializer(100.0))
+    out = _roundtrip_output(layer, np.zeros((1, 50, width), "float32"))
+    np.testing.assert_allclose(out[0], reference, atol=1e-5)
+    config = layers.SinusoidalInitializer(100.0).get_config()
+    assert layers.SinusoidalInitializer.from_config(config).max_wavelength == 100.0
+    for bad in (1.0, "x", True, ()):
+        with pytest.raises(ValueError, match="max_wavelength"):
+            layers.SinusoidalInitializer(bad)
+    with pytest.raises(ValueError, match="positions, width"):
+        layers.SinusoidalInitializer()((3, 4, 5))
+
+
 def numpy_attention(q_in, kv_in, wq, bq, wk, bk, wv, bv, wo, bo, mask=None):
     q = np.einsum("btd,dnh->btnh", q_in, wq) + bq
     k = np.einsum("bsd,dnh->bsnh", kv_in, wk) + bk

@@ -118,6 +118,31 @@ def test_get_config_round_trip_gives_identical_outputs():
         assert encoder.__class__.from_config(encoder.get_config()).get_config() == encoder.get_config()
 
 
+def test_sincos_sensor_positions_start_from_the_table_and_round_trip(tmp_path):
+    from sensorlm_keras.errors import ConfigError, InputValidationError
+    from sensorlm_keras.layers import SinusoidalInitializer
+
+    model = tiny_model(sensor_position_initializer="sincos")
+    encoder = model.sensor_encoder
+    assert encoder.position_initializer == "sincos"
+    table = np_(SinusoidalInitializer()(tuple(encoder.position_embedding.embeddings.shape)))
+    np.testing.assert_allclose(np_(encoder.position_embedding.embeddings), table, atol=1e-6)
+    assert model.config.sensor_position_initializer == "sincos"
+    assert tiny_model().config.sensor_position_initializer == "normal"
+    path = tmp_path / "sincos.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    assert loaded.sensor_encoder.get_config() == encoder.get_config()
+    batch = random_batch(2)
+    np.testing.assert_allclose(np_(loaded(batch)["sensor_embeddings"]),
+                               np_(model(batch)["sensor_embeddings"]), atol=1e-6)
+    with pytest.raises(ConfigError, match="sensor_position_initializer"):
+        SensorLMConfig(sensor_position_initializer="sine")
+    with pytest.raises(InputValidationError, match="position_initializer"):
+        SensorEncoder(sequence_length=T, num_channels=C, hidden_dim=8, num_layers=1,
+                      num_heads=2, mlp_dim=8, position_initializer="learned")
+
+
 def test_keras_and_weights_files_round_trip(tmp_path):
     model = tiny_model()
     model.compile(optimizer="adam")
