@@ -49,6 +49,23 @@ def _version():
 HEAVY_COMMANDS = ("train", "eval", "export", "caption")
 
 
+MAX_MESSAGE_CHARS = 400
+
+
+def short_message(error, limit=MAX_MESSAGE_CHARS):
+    """One line of at most about ``limit`` characters for an error.
+
+    Our own errors are short already; an error raised inside a backend can quote whole tensors
+    (a ``PerReplica`` batch is 100 kB of numbers), so a longer message keeps its beginning,
+    which names what failed, and says how to see the rest.
+    """
+    message = " ".join(str(error).split()) or type(error).__name__
+    if len(message) <= limit:
+        return message
+    return (f"{message[:limit].rstrip()} ... ({len(message) - limit} more characters; "
+            "set SENSORLM_DEBUG=1 for the full error)")
+
+
 def main(argv=None):
     """Entry point of the ``sensorlm`` console script; returns the exit code.
 
@@ -67,8 +84,7 @@ def main(argv=None):
     except (SensorLMError, ValueError, OSError) as error:
         if os.environ.get("SENSORLM_DEBUG"):
             raise
-        message = " ".join(str(error).split()) or type(error).__name__
-        print(f"sensorlm: error: {message}", file=sys.stderr)
+        print(f"sensorlm: error: {short_message(error)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("sensorlm: interrupted", file=sys.stderr)

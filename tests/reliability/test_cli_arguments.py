@@ -41,6 +41,30 @@ def test_bad_cli_arguments_are_clear_errors(tmp_path, capsys, argv, phrases):
     assert sorted(os.listdir(tmp_path)) == before  # nothing written
 
 
+def test_an_error_quoting_tensors_stays_one_short_line(tmp_path, capsys, monkeypatch):
+    """A backend error that quotes a whole batch (as TensorFlow's PerReplica errors do) is cut
+    to one line that keeps its start; SENSORLM_DEBUG=1 still raises the full error."""
+    import numpy as np
+
+    import sensorlm_keras.commands.export as export_command
+
+    dump = "{'sensor': PerReplica:{ 0: " + np.array2string(np.arange(20000.0), threshold=10**9) + " }}"
+
+    def fails(args):
+        raise ValueError(f"Attempt to convert a value ({dump}) with an unsupported type")
+
+    monkeypatch.setattr(export_command, "run_export", fails)
+    argv = ["export", "--run", str(tmp_path), "--out", str(tmp_path / "out")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and len(err) < 600, err[:1000]
+    assert err.startswith("sensorlm: error: Attempt to convert a value ({'sensor': PerReplica")
+    assert "SENSORLM_DEBUG=1" in err
+    monkeypatch.setenv("SENSORLM_DEBUG", "1")
+    with pytest.raises(ValueError, match="unsupported type"):
+        main(argv)
+
+
 @pytest.mark.parametrize("argv", [["train", "--steps", "ten"], ["export"], ["nope"]])
 def test_argparse_errors_exit_2(argv, capsys):
     with pytest.raises(SystemExit) as info:
