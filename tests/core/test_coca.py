@@ -59,6 +59,18 @@ def random_ids(rng, batch=3):
     return rng.integers(2, V, size=(batch, L)).astype("int32")
 
 
+def assert_one_token_steps_equal_full_decoding(decoder, ids, sensor_tokens, full):
+    """Cached one-token decode steps reproduce the teacher-forced logits ``full``."""
+    inputs = np_(decoder.shift_right(ids))
+    cross = decoder.cross_key_values(sensor_tokens)
+    caches = decoder.init_cache(ids.shape[0], L)
+    steps = []
+    for i in range(L):
+        logits, caches = decoder.decode_step(inputs[:, i : i + 1], i, cross, caches)
+        steps.append(np_(logits))
+    np.testing.assert_allclose(np.concatenate(steps, axis=1), full, atol=1e-5)
+
+
 # ---------------------------------------------------------------------------- layers
 def test_decoder_block_is_causal_and_round_trips():
     rng = np.random.default_rng(0)
@@ -120,14 +132,9 @@ def test_cache_decoding_equals_full_decoding(shared):
     ids = random_ids(rng)
     sensor_tokens = rng.standard_normal((3, 24, 32)).astype("float32")
     full = np_(decoder(ids, sensor_tokens))
+    assert_one_token_steps_equal_full_decoding(decoder, ids, sensor_tokens, full)
     inputs = np_(decoder.shift_right(ids))
     cross = decoder.cross_key_values(sensor_tokens)
-    caches = decoder.init_cache(3, L)
-    steps = []
-    for i in range(L):
-        logits, caches = decoder.decode_step(inputs[:, i : i + 1], i, cross, caches)
-        steps.append(np_(logits))
-    np.testing.assert_allclose(np.concatenate(steps, axis=1), full, atol=1e-5)
     # a multi-token prefill followed by single steps gives the same logits
     caches = decoder.init_cache(3, L)
     head, caches = decoder.decode_step(inputs[:, :4], 0, cross, caches)
@@ -157,14 +164,7 @@ def test_decoder_without_pooler_attends_to_every_sensor_token(sensor_width, tmp_
         changed = sensor_tokens.copy()
         changed[:, t] = rng.standard_normal((3, sensor_width))
         assert float(np.abs(np_(decoder(ids, changed)) - full).max()) > 1e-4
-    inputs = np_(decoder.shift_right(ids))
-    cross = decoder.cross_key_values(sensor_tokens)
-    caches = decoder.init_cache(3, L)
-    steps = []
-    for i in range(L):
-        logits, caches = decoder.decode_step(inputs[:, i : i + 1], i, cross, caches)
-        steps.append(np_(logits))
-    np.testing.assert_allclose(np.concatenate(steps, axis=1), full, atol=1e-5)
+    assert_one_token_steps_equal_full_decoding(decoder, ids, sensor_tokens, full)
     clone = CaptionDecoder.from_config(decoder.get_config())
     assert clone.get_config() == decoder.get_config()
     clone.set_weights(decoder.get_weights())
