@@ -4,6 +4,7 @@ import dataclasses
 import math
 
 from sensorlm_keras.errors import ConfigError
+from sensorlm_keras.models.sensor_encoder import POSITION_INITIALIZERS
 
 _INT_FIELDS = (
     "sequence_length",
@@ -136,10 +137,10 @@ class SensorLMConfig:
                     f"SensorLMConfig.{tower}_hidden_dim ({width}) must be divisible by "
                     f"{tower}_num_heads ({heads})."
                 )
-        if self.sensor_position_initializer not in ("normal", "sincos"):
+        if self.sensor_position_initializer not in POSITION_INITIALIZERS:
             raise ConfigError(
-                "SensorLMConfig.sensor_position_initializer: expected 'normal' or 'sincos', "
-                f"received {self.sensor_position_initializer!r}."
+                "SensorLMConfig.sensor_position_initializer: expected one of "
+                f"{list(POSITION_INITIALIZERS)}, received {self.sensor_position_initializer!r}."
             )
         if self.text_pooling not in ("mean", "last"):
             raise ConfigError(
