@@ -6,7 +6,7 @@ _EPILOG = """\
 examples:
   sensorlm train --smoke                          # tiny model on embedded synthetic data (minutes)
   sensorlm train --smoke --set steps=50 --run-dir runs/quick
-  sensorlm train --recipe long                    # 2x people, batch 64, 4,000 steps (30-45 min CPU)
+  sensorlm train --recipe long                    # 2x people, 3x steps (20-30 min on 2 CPU cores)
   sensorlm train --config my_run.yaml --data data/synth --set batch_size=256
   KERAS_BACKEND=jax sensorlm train --smoke        # same run on JAX (or torch)
   sensorlm train --smoke --strategy mirrored      # all local GPUs (TensorFlow)
@@ -47,7 +47,7 @@ def add_parser(subparsers):
         "--recipe",
         choices=["upstream", "smoke", "long"],
         help="named recipe the other options override: upstream (the paper's, default), smoke "
-        "(the main job) or long (1,000 people, batch 64, 4,000 steps: 30-45 min on 2 CPU cores)",
+        "(the main job) or long (1,000 people, 6,000 steps: 20-30 min on 2 CPU cores)",
     )
     parser.add_argument(
         "--data", help="TFRecord dataset directory with train/ (default: embedded synthetic data)"
@@ -119,6 +119,8 @@ def run(args):
 
     verbose = 0 if args.quiet else 1
     run_artifacts = train(config, overwrite=args.overwrite, verbose=verbose)
+    if run_artifacts is None:  # a non-chief worker: the chief saves and evaluates
+        return 0
     print(f"Saved the trained model, tokenizer and run config in {config.run_dir}")
     if config.evaluate:
         evaluate_after_training(run_artifacts, config, verbose=verbose)

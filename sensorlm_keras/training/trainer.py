@@ -61,7 +61,9 @@ def _remove_stale_temporaries(run_dir):
                     os.remove(os.path.join(directory, name))
 
 
-def _resolve_data(config, verbose):
+def _resolve_data(config, verbose, generate=True):
+    """The dataset root and its splits; generates the embedded synthetic data when
+    ``config.data`` is None and ``generate`` (the chief), else expects it to exist."""
     from sensorlm_keras.data import DatasetManifest
 
     if config.data is not None:
@@ -73,6 +75,11 @@ def _resolve_data(config, verbose):
             )
     else:
         root = os.path.join(config.run_dir, "data")
+        if not generate and not os.path.exists(os.path.join(root, "train", "manifest.json")):
+            raise ConfigError(
+                f"data: the chief's embedded synthetic data {root!r} is not visible to this "
+                "worker; give every worker the same shared --run-dir (or the same --data)."
+            )
         if not os.path.exists(os.path.join(root, "train", "manifest.json")):
             from sensorlm_keras.data import SyntheticDayGenerator, build_tfrecord_dataset
 
@@ -97,6 +104,19 @@ def _resolve_data(config, verbose):
     return root, splits
 
 
+def _load_tokenizer(config):
+    """The chief's tokenizer from the run directory (non-chief workers)."""
+    from sensorlm_keras.tokenizers import SensorLMTokenizer
+
+    tok_dir = os.path.join(config.run_dir, "tokenizer")
+    if not os.path.exists(os.path.join(tok_dir, "tokenizer.model")):
+        raise ConfigError(
+            f"tokenizer: the chief's tokenizer {tok_dir!r} is not visible to this worker; give "
+            "every worker the same shared --run-dir."
+        )
+    return SensorLMTokenizer.load(tok_dir, sequence_length=config.text_length)
+
+
 def _train_tokenizer(config, train_dir, verbose):
     from sensorlm_keras.data import read_examples
     from sensorlm_keras.tokenizers import SensorLMTokenizer, train_sentencepiece
@@ -117,7 +137,9 @@ def _train_tokenizer(config, train_dir, verbose):
 
 
 def train(config, overwrite=False, verbose=1):
-    """Train a SensorLM as described by a `TrainConfig`; returns the final `RunArtifacts`.
+    """Train a SensorLM as described by a `TrainConfig`; returns the final `RunArtifacts`
+    (None on the non-chief workers of a multi-worker/multi-process run: only the chief, worker
+    0, writes the run directory; the others read its data, tokenizer and backup).
 
     Re-running the same command on the same ``run_dir`` after a crash or kill resumes from the
     last backup (weights, optimizer state and step counter) instead of starting over.
@@ -130,6 +152,7 @@ def train(config, overwrite=False, verbose=1):
     from sensorlm_keras.data import ChannelSchema, make_dataset
     from sensorlm_keras.models.sensorlm_coca_config import COCA_PRESETS
     from sensorlm_keras.training.atomic_backup_and_restore import AtomicBackupAndRestore
+    from sensorlm_keras.training.epoch_validation import EpochValidation
     from sensorlm_keras.training.non_finite_loss_guard import NonFiniteLossGuard
     from sensorlm_keras.training.optimizer import build_optimizer
     from sensorlm_keras.training.periodic_checkpoint import PeriodicCheckpoint
@@ -137,22 +160,31 @@ def train(config, overwrite=False, verbose=1):
 
     from sensorlm_keras.distribute import DistributionPlan
 
-    _prepare_run_dir(config, overwrite)
+    # The strategy first: MultiWorkerMirroredStrategy must exist before any other TF op.
     plan = DistributionPlan(config.strategy, model_parallel_size=config.model_parallel_size)
     if config.batch_size % plan.num_replicas:
         raise ConfigError(
             f"batch_size {config.batch_size} is not divisible by the {plan.num_replicas} "
             f"data-parallel replicas of strategy {config.strategy!r}."
         )
+    chief = plan.is_chief
+    # Only the chief writes the run directory: it prepares the run, the data and the
+    # tokenizer while the other workers wait, then every worker reads the same files.
+    if chief:
+        _prepare_run_dir(config, overwrite)
+        root, splits = _resolve_data(config, verbose)
+        tokenizer = _train_tokenizer(config, splits["train"][0], verbose)
+    plan.barrier()
+    if not chief:
+        root, splits = _resolve_data(config, verbose, generate=False)
+        tokenizer = _load_tokenizer(config)
     keras.utils.set_random_seed(config.seed)
     if config.mixed_precision:
         keras.mixed_precision.set_global_policy("mixed_bfloat16")
-    root, splits = _resolve_data(config, verbose)
     train_dir, manifest = splits["train"]
     schema = ChannelSchema.default()
     if list(manifest.channel_names) != list(schema.names):
         schema = schema.select(manifest.channel_names)
-    tokenizer = _train_tokenizer(config, train_dir, verbose)
 
     model_overrides = dict(config.model)
     model_overrides.setdefault("num_channels", len(manifest.channel_names))
@@ -184,26 +216,36 @@ def train(config, overwrite=False, verbose=1):
         text_length=config.text_length, shuffle_buffer=config.shuffle_buffer, seed=config.seed,
         repeat=True, drop_remainder=True,
     )
-    val_ds, val_steps = None, None
+    train_ds = plan.shard_dataset(train_ds)
+    validation = None
     if "validation" in splits and splits["validation"][1].num_examples >= 2:
-        val_examples = splits["validation"][1].num_examples
-        val_batch = min(config.batch_size, val_examples)
-        val_ds = make_dataset(
-            splits["validation"][0], tokenizer, val_batch, variant=config.caption_variant,
-            text_length=config.text_length, drop_remainder=True,
-        )
-        val_steps = val_examples // val_batch
+        val_dir, val_manifest = splits["validation"]
+        val_batch = min(config.batch_size, val_manifest.num_examples)
+
+        def validation_dataset():
+            return plan.shard_dataset(make_dataset(
+                val_dir, tokenizer, val_batch, variant=config.caption_variant,
+                text_length=config.text_length, drop_remainder=True,
+            ))
+
+        # A fresh validation dataset every epoch (not fit's validation_data, whose cached
+        # iterator stalled training by 13-60 s per epoch: see EpochValidation).
+        validation = EpochValidation(validation_dataset)
 
     epochs = -(-config.steps // config.steps_per_checkpoint)
     # Resume and skipped-backup notices are printed even in quiet mode.
-    backup = AtomicBackupAndRestore(os.path.join(config.run_dir, "backup"), verbose=1)
+    # Every worker restores from the chief's backup (a shared --run-dir); only the chief
+    # writes backups, checkpoints and TensorBoard logs.
+    backup = AtomicBackupAndRestore(os.path.join(config.run_dir, "backup"), verbose=1,
+                                    write=chief)
     guard = NonFiniteLossGuard()
-    callbacks = [
-        backup,
-        guard,
-        PeriodicCheckpoint(os.path.join(config.run_dir, "checkpoints"), keep=config.keep_checkpoints),
-    ]
-    if config.tensorboard:
+    callbacks = [backup, guard]
+    if validation is not None:
+        callbacks.insert(0, validation)  # first: the others see its val_* logs
+    if chief:
+        callbacks.append(PeriodicCheckpoint(os.path.join(config.run_dir, "checkpoints"),
+                                            keep=config.keep_checkpoints))
+    if config.tensorboard and chief:
         callbacks.append(keras.callbacks.TensorBoard(os.path.join(config.run_dir, "logs"),
                                                      update_freq="epoch"))
     if verbose:
@@ -220,8 +262,6 @@ def train(config, overwrite=False, verbose=1):
         train_ds,
         epochs=epochs,
         steps_per_epoch=config.steps_per_checkpoint,
-        validation_data=val_ds,
-        validation_steps=val_steps,
         shuffle=False,
         callbacks=callbacks,
         verbose=verbose,
@@ -243,6 +283,12 @@ def train(config, overwrite=False, verbose=1):
         "config": config.to_dict(),
         "final_logs": final_logs,
     }
+    plan.release()
+    if not chief:
+        if verbose:
+            print(f"Worker {plan.worker_index} of {plan.num_workers} finished; the chief writes "
+                  f"the run directory {config.run_dir}.", flush=True)
+        return None
     save_run(config.run_dir, model, tokenizer, schema, text_length=config.text_length,
              caption_variant=config.caption_variant, training=training, metrics=final_logs)
     run = load_run(config.run_dir)

@@ -89,10 +89,11 @@ def test_train_config_files_and_overrides(tmp_path):
 def test_named_recipes():
     smoke, long = TrainConfig.recipe("smoke"), TrainConfig.recipe("long")
     assert TrainConfig.smoke() == smoke and TrainConfig.recipe("upstream") == TrainConfig()
-    # The long recipe scales data, batch and steps of the main job and keeps its model.
-    assert (long.synthetic_people, long.batch_size, long.steps) == (1000, 64, 4000)
-    assert long.preset == smoke.preset and long.model["patch_size"] == smoke.model["patch_size"]
-    assert long.model["logit_bias_init"] == pytest.approx(-np.log(64), abs=0.05)
+    # The long recipe scales the main job's data and steps (schedule stretched with them) and
+    # keeps its model, batch and logit bias.
+    assert (long.synthetic_people, long.batch_size, long.steps) == (1000, 32, 6000)
+    assert long.timescale / long.steps == smoke.timescale / smoke.steps
+    assert long.preset == smoke.preset and long.model == smoke.model
     # Recipes hand out copies: changing one config's model dict leaves the next one alone.
     long.model["patch_size"] = [1, 1]
     assert TrainConfig.recipe("long").model["patch_size"] == [10, 34]
@@ -111,7 +112,7 @@ def test_train_command_recipe_flags(tmp_path):
     def config(*argv):
         return train_command.build_config(parser.parse_args(["train", *argv]))
 
-    assert config("--recipe", "long").steps == 4000
+    assert config("--recipe", "long").steps == 6000
     assert config("--smoke") == config("--recipe", "smoke") == TrainConfig.smoke()
     assert config("--recipe", "long", "--set", "steps=7").steps == 7
     path = tmp_path / "run.yaml"
