@@ -55,6 +55,62 @@ def request_cpu_devices(count, backend=None):
         raise ConfigError(f"cpu devices: not supported on the {backend!r} backend.")
 
 
+_JAX_CLUSTER_VARIABLES = (
+    ("KERAS_DISTRIBUTION_JOB_ADDRESSES", "KERAS_DISTRIBUTION_NUM_PROCESSES",
+     "KERAS_DISTRIBUTION_PROCESS_ID"),
+    ("JAX_COORDINATOR_ADDRESS", "JAX_NUM_PROCESSES", "JAX_PROCESS_ID"),
+)
+
+
+def jax_cluster(coordinator=None, num_processes=None, process_id=None, environ=None):
+    """The multi-process JAX cluster ``(addresses, num_processes, process_id)`` or None.
+
+    Explicit arguments win; otherwise one of two sets of environment variables is read:
+    Keras' own (``KERAS_DISTRIBUTION_JOB_ADDRESSES``, ``KERAS_DISTRIBUTION_NUM_PROCESSES``,
+    ``KERAS_DISTRIBUTION_PROCESS_ID``, as `keras.distribution.initialize` documents) or JAX's
+    names (``JAX_COORDINATOR_ADDRESS``, ``JAX_NUM_PROCESSES``, ``JAX_PROCESS_ID``). A set must
+    be complete: a partial one raises `ConfigError` naming the missing variables (JAX itself
+    reads only the coordinator address and would stop with "Number of processes must be
+    defined").
+    """
+    environ = os.environ if environ is None else environ
+    values = [coordinator, num_processes, process_id]
+    source = "arguments"
+    if all(v is None for v in values):
+        for names in _JAX_CLUSTER_VARIABLES:
+            found = [environ.get(name) for name in names]
+            if any(v not in (None, "") for v in found):
+                missing = [n for n, v in zip(names, found) if v in (None, "")]
+                if missing:
+                    raise ConfigError(
+                        f"multi-process JAX: {', '.join(missing)} not set; set all of "
+                        f"{', '.join(names)} on every process."
+                    )
+                values, source = found, " / ".join(names)
+                break
+        else:
+            return None
+    address, count, index = values
+    if not address or count is None or index is None:
+        raise ConfigError(
+            "multi-process JAX: expected a coordinator address, a number of processes and a "
+            f"process id, received {address!r}, {count!r}, {index!r} ({source})."
+        )
+    try:
+        count, index = int(count), int(index)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"multi-process JAX: number of processes and process id must be integers, received "
+            f"{count!r} and {index!r} ({source})."
+        ) from None
+    if count < 1 or not 0 <= index < count:
+        raise ConfigError(
+            f"multi-process JAX: expected 0 <= process id < number of processes, received "
+            f"process id {index} of {count} ({source})."
+        )
+    return str(address), count, index
+
+
 def _jax_backends_initialised():
     """Whether JAX has created its backends (after which XLA_FLAGS is no longer read)."""
     try:
@@ -181,11 +237,10 @@ class DistributionPlan:
     def _jax_distribution(strategy, model_parallel_size, coordinator, num_processes, process_id):
         import keras
 
-        if coordinator or num_processes or os.environ.get("JAX_COORDINATOR_ADDRESS"):
+        cluster = jax_cluster(coordinator, num_processes, process_id)
+        if cluster is not None and cluster[1] > 1:
             keras.distribution.initialize(
-                job_addresses=coordinator,
-                num_processes=None if num_processes is None else int(num_processes),
-                process_id=None if process_id is None else int(process_id),
+                job_addresses=cluster[0], num_processes=cluster[1], process_id=cluster[2]
             )
         devices = keras.distribution.list_devices()
         if strategy == "data_parallel":
@@ -212,6 +267,81 @@ class DistributionPlan:
             return self.distribution.device_mesh.shape[0]
         return 1
 
+    @property
+    def num_workers(self):
+        """Processes (TF workers or JAX processes) that train together; 1 on one process."""
+        if self.tf_strategy is not None and self.strategy_name == "multi_worker":
+            spec = self.tf_strategy.cluster_resolver.cluster_spec().as_dict()
+            return sum(len(spec.get(job, ())) for job in ("chief", "worker"))
+        if self.distribution is not None:
+            import jax
+
+            return jax.process_count()
+        return 1
+
+    @property
+    def worker_index(self):
+        """This process's index among `num_workers` (0 = the chief)."""
+        if self.tf_strategy is not None and self.strategy_name == "multi_worker":
+            resolver = self.tf_strategy.cluster_resolver
+            spec = resolver.cluster_spec().as_dict()
+            if resolver.task_type == "chief":
+                return 0
+            return int(resolver.task_id) + (1 if "chief" in spec else 0)
+        if self.distribution is not None:
+            import jax
+
+            return jax.process_index()
+        return 0
+
+    @property
+    def is_chief(self):
+        """Whether this process writes the run directory (the only one that does)."""
+        return self.worker_index == 0
+
+    def barrier(self):
+        """Wait until every worker/process reaches this point (no-op on one process)."""
+        if self.num_workers == 1:
+            return
+        if self.tf_strategy is not None:
+            import tensorflow as tf
+
+            strategy = self.tf_strategy
+            strategy.reduce(
+                tf.distribute.ReduceOp.SUM, strategy.run(lambda: tf.constant(1.0)), axis=None
+            )
+        else:
+            from jax.experimental import multihost_utils
+
+            multihost_utils.sync_global_devices("sensorlm_keras barrier")
+
+    def shard_dataset(self, dataset):
+        """Each worker's part of a dataset of global batches.
+
+        Every worker builds the same seeded pipeline over all shard files and keeps its slice
+        of every global batch, so the global batch is exactly the single-process one
+        (TensorFlow multi-worker: tf.data's DATA auto-shard policy on the re-batched stream;
+        JAX multi-process: `keras.distribution.DataParallel` re-batches and shards the same
+        way by itself). Elsewhere the dataset is returned as is.
+        """
+        if self.tf_strategy is not None and self.strategy_name == "multi_worker":
+            import tensorflow as tf
+
+            options = tf.data.Options()
+            options.experimental_distribute.auto_shard_policy = (
+                tf.data.experimental.AutoShardPolicy.DATA
+            )
+            return dataset.with_options(options)
+        return dataset
+
+    def release(self):
+        """Stop distributing new models and computations (JAX: unset the Keras distribution),
+        so that work after training (the chief's evaluation) runs on local devices only."""
+        if self.distribution is not None:
+            import keras
+
+            keras.distribution.set_distribution(None)
+
     @contextlib.contextmanager
     def scope(self):
         """Build and compile the model inside this scope."""
@@ -229,4 +359,8 @@ class DistributionPlan:
     def describe(self):
         if self.strategy_name == "none":
             return "single device"
-        return f"{self.strategy_name} over {self.num_replicas} replica(s) on {self.backend}"
+        text = f"{self.strategy_name} over {self.num_replicas} replica(s) on {self.backend}"
+        if self.num_workers > 1:
+            role = "chief" if self.is_chief else "non-chief"
+            text += f", {self.num_workers} processes (this is {self.worker_index}, {role})"
+        return text

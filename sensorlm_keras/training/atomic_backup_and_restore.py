@@ -24,12 +24,16 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
     - a run stopped by a NaN/Inf loss keeps its backup (Keras deletes it at the end of every
       ``fit``), so the same command resumes from the last good state;
     - a corrupt or truncated backup (weights or metadata) falls back to the previous one with a
-      notice; if both are unusable, `DataError` names the files and the cause.
+      notice; if both are unusable, `DataError` names the files and the cause;
+    - ``write=False`` (non-chief workers of a multi-worker run) restores from the backup but
+      never writes, moves or deletes it.
 
     Args:
         backup_dir: directory of the backup.
         save_freq: ``"epoch"`` (default) or an int number of batches.
         delete_checkpoint: delete the backup after training ends normally.
+        verbose: print resume and skipped-backup notices.
+        write: write (and at the end delete) backups; False only restores.
 
     Example:
 
@@ -41,9 +45,11 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
     ```
     """
 
-    def __init__(self, backup_dir, save_freq="epoch", delete_checkpoint=True, verbose=1):
+    def __init__(self, backup_dir, save_freq="epoch", delete_checkpoint=True, verbose=1,
+                 write=True):
         super().__init__(backup_dir, save_freq=save_freq, delete_checkpoint=delete_checkpoint)
         self.verbose = verbose
+        self.write = bool(write)
         self.restored_step = None
         self._last_logs = None
         self._saw_non_finite_loss = False
@@ -72,8 +78,13 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
             f"previous backup {self._prev_weights_path}.",
             flush=True,
         )
+        if not self.write:  # read the previous backup where it lies; the chief repairs
+            self._weights_path = self._prev_weights_path
+            self._training_metadata_path = self._prev_training_metadata_path
         for src, dst in ((self._prev_weights_path, self._weights_path),
                          (self._prev_training_metadata_path, self._training_metadata_path)):
+            if src == dst:
+                continue
             if os.path.exists(src):
                 tmp = os.path.join(self.backup_dir, f".tmp-{os.getpid()}-restore")
                 with open(src, "rb") as fin, open(tmp, "wb") as fout:
@@ -97,6 +108,8 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         super().on_train_batch_end(batch, logs)
 
     def on_train_end(self, logs=None):
+        if not self.write:
+            return
         if self._saw_non_finite_loss:
             if self.verbose:
                 print(
@@ -123,6 +136,8 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         super().on_epoch_end(epoch, logs)
 
     def _save_model(self):
+        if not self.write:
+            return
         logs = self._last_logs or {}
         loss = logs.get("loss")
         if loss is not None and not _finite(loss):
