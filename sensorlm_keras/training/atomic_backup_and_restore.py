@@ -26,7 +26,8 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
     - a corrupt or truncated backup (weights or metadata) falls back to the previous one with a
       notice; if both are unusable, `DataError` names the files and the cause;
     - ``write=False`` (non-chief workers of a multi-worker run) restores from the backup but
-      never writes, moves or deletes it.
+      never writes, moves or deletes it (its saves go to a private temporary file that is
+      deleted: every process takes part in a save).
 
     Args:
         backup_dir: directory of the backup.
@@ -137,6 +138,9 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
 
     def _save_model(self):
         if not self.write:
+            # A non-chief worker still takes part in the save (fetching sharded JAX arrays
+            # can be a collective every process must join) but keeps nothing.
+            discard_save(self.model.save_weights, ".weights.h5")
             return
         logs = self._last_logs or {}
         loss = logs.get("loss")
@@ -170,6 +174,19 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
             for path in (weights_tmp, meta_tmp):
                 if os.path.exists(path):
                     os.remove(path)
+
+
+def discard_save(save, suffix):
+    """Run ``save(path)`` into a private temporary file and delete it (non-chief workers)."""
+    import tempfile
+
+    directory = tempfile.mkdtemp(prefix="sensorlm-worker-")
+    try:
+        save(os.path.join(directory, "discarded" + suffix))
+    finally:
+        import shutil
+
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def _finite(value):

@@ -17,6 +17,8 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
         directory: checkpoint directory.
         every_epochs: int, save frequency in epochs.
         keep: int, number of checkpoints kept.
+        write: keep the checkpoints; False (non-chief workers) saves into a private
+            temporary file and deletes it, taking part in the save without writing here.
 
     Example:
 
@@ -26,8 +28,9 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
     ```
     """
 
-    def __init__(self, directory, every_epochs=1, keep=3):
+    def __init__(self, directory, every_epochs=1, keep=3, write=True):
         super().__init__()
+        self.write = bool(write)
         self.directory = directory
         self.every_epochs = max(int(every_epochs), 1)
         self.keep = max(int(keep), 1)
@@ -38,6 +41,11 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
         if loss is not None and not math.isfinite(float(loss)):
             return
         if (epoch + 1) % self.every_epochs:
+            return
+        if not self.write:
+            from sensorlm_keras.training.atomic_backup_and_restore import discard_save
+
+            discard_save(self.model.save, ".keras")
             return
         os.makedirs(self.directory, exist_ok=True)
         step = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))

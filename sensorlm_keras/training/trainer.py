@@ -151,7 +151,9 @@ def train(config, overwrite=False, verbose=1):
     from sensorlm_keras import SensorLM
     from sensorlm_keras.data import ChannelSchema, make_dataset
     from sensorlm_keras.models.sensorlm_coca_config import COCA_PRESETS
-    from sensorlm_keras.training.atomic_backup_and_restore import AtomicBackupAndRestore
+    from sensorlm_keras.training.atomic_backup_and_restore import (
+        AtomicBackupAndRestore, discard_save,
+    )
     from sensorlm_keras.training.epoch_validation import EpochValidation
     from sensorlm_keras.training.non_finite_loss_guard import NonFiniteLossGuard
     from sensorlm_keras.training.optimizer import build_optimizer
@@ -242,9 +244,9 @@ def train(config, overwrite=False, verbose=1):
     callbacks = [backup, guard]
     if validation is not None:
         callbacks.insert(0, validation)  # first: the others see its val_* logs
-    if chief:
-        callbacks.append(PeriodicCheckpoint(os.path.join(config.run_dir, "checkpoints"),
-                                            keep=config.keep_checkpoints))
+    # Non-chief workers take part in the chief's checkpoint saves and keep nothing.
+    callbacks.append(PeriodicCheckpoint(os.path.join(config.run_dir, "checkpoints"),
+                                        keep=config.keep_checkpoints, write=chief))
     if config.tensorboard and chief:
         callbacks.append(keras.callbacks.TensorBoard(os.path.join(config.run_dir, "logs"),
                                                      update_freq="epoch"))
@@ -283,14 +285,17 @@ def train(config, overwrite=False, verbose=1):
         "config": config.to_dict(),
         "final_logs": final_logs,
     }
-    plan.release()
     if not chief:
+        # Take part in the chief's final save (see discard_save), keep nothing.
+        discard_save(model.save, ".keras")
+        plan.release()
         if verbose:
             print(f"Worker {plan.worker_index} of {plan.num_workers} finished; the chief writes "
                   f"the run directory {config.run_dir}.", flush=True)
         return None
     save_run(config.run_dir, model, tokenizer, schema, text_length=config.text_length,
              caption_variant=config.caption_variant, training=training, metrics=final_logs)
+    plan.release()
     run = load_run(config.run_dir)
     run.config["data_root"] = root
     return run

@@ -2,12 +2,20 @@
 
     python equivalence_script.py OUT.npz --devices N [--normalization paper] [--loss sigmoid]
         [--local-negatives] [--init INIT.npz] [--chunk K] [--attention-chunk Q]
+        [--multi-process]
 
 Builds the tiny test model (initial weights from INIT.npz when given, else written there),
 then on ONE global batch sequence of 3 x 8 examples records the loss and every gradient of the
 first batch and the weights after 3 SGD steps, on N CPU devices: TensorFlow splits the CPU
 into N logical devices under MirroredStrategy, JAX forces N host devices under
 keras.distribution.DataParallel. N = 1 runs without any strategy.
+
+With --multi-process the script is one of several processes (started by
+tests/distributed/test_multi_process.py): the cluster comes from the environment through
+`DistributionPlan` (TF_CONFIG with "multi_worker" on TensorFlow; JAX_COORDINATOR_ADDRESS,
+JAX_NUM_PROCESSES, JAX_PROCESS_ID with "data_parallel" on JAX), N is the devices of each
+process, the data is a tf.data dataset of global batches (each process keeps its part), and
+each process writes OUT.<process index>.npz.
 """
 
 import argparse
@@ -24,6 +32,7 @@ parser.add_argument("--init", required=True)
 parser.add_argument("--chunk", type=int, default=None)
 parser.add_argument("--attention-chunk", type=int, default=None)
 parser.add_argument("--bias-init", type=float, default=-10.0)
+parser.add_argument("--multi-process", action="store_true")
 args = parser.parse_args()
 
 backend = os.environ["KERAS_BACKEND"]
@@ -38,16 +47,22 @@ if backend == "jax":
 if backend == "tensorflow":
     import tensorflow as tf
 
-    cpus = tf.config.list_physical_devices("CPU")
-    tf.config.set_logical_device_configuration(
-        cpus[0], [tf.config.LogicalDeviceConfiguration()] * args.devices
-    )
+    if args.devices > 1:
+        cpus = tf.config.list_physical_devices("CPU")
+        tf.config.set_logical_device_configuration(
+            cpus[0], [tf.config.LogicalDeviceConfiguration()] * args.devices
+        )
 
 import keras  # noqa: E402
 keras.config.disable_traceback_filtering()
 
 from sensorlm_keras import SensorLM  # noqa: E402
+from sensorlm_keras.distribute import DistributionPlan  # noqa: E402
 from tests.core.helpers import random_batch  # noqa: E402
+
+plan = None
+if args.multi_process:  # before any other TF op: MultiWorkerMirroredStrategy starts here
+    plan = DistributionPlan("multi_worker" if backend == "tensorflow" else "data_parallel")
 
 GLOBAL_BATCH, STEPS, LR = 8, 3, 0.1
 
@@ -79,8 +94,9 @@ batches = [{k: v[i * GLOBAL_BATCH:(i + 1) * GLOBAL_BATCH] for k, v in data.items
            for i in range(STEPS)]
 record = {}
 
-if backend == "tensorflow" and args.devices > 1:
-    strategy = tf.distribute.MirroredStrategy([f"/cpu:{i}" for i in range(args.devices)])
+if backend == "tensorflow" and (args.devices > 1 or plan is not None):
+    strategy = (plan.tf_strategy if plan is not None else
+                tf.distribute.MirroredStrategy([f"/cpu:{i}" for i in range(args.devices)]))
     with strategy.scope():
         model = build()
 
@@ -104,7 +120,9 @@ if backend == "tensorflow" and args.devices > 1:
     loss, grads = loss_and_grads(next(iter(dist)))
     record["replicas"] = strategy.num_replicas_in_sync
 else:
-    if backend == "jax" and args.devices > 1:
+    if plan is not None:
+        keras.distribution.set_distribution(plan.distribution)
+    elif backend == "jax" and args.devices > 1:
         keras.distribution.set_distribution(keras.distribution.DataParallel(devices=jax.devices()))
     model = build()  # under a JAX distribution, variables are created distributed
     if backend == "tensorflow":
@@ -114,7 +132,7 @@ else:
         grads = tape.gradient(loss, model.trainable_variables)
     else:
         loss, grads = None, None
-    record["replicas"] = args.devices
+    record["replicas"] = args.devices if plan is None else plan.num_replicas
 
 if grads is not None:
     record["loss"] = float(np.asarray(loss))
@@ -137,8 +155,14 @@ class Capture(keras.callbacks.Callback):
 
 # model.fit splits each global batch over the replicas (train_on_batch would not: under
 # MirroredStrategy it runs the whole batch on every replica).
-model.fit(data, batch_size=GLOBAL_BATCH, epochs=1, shuffle=False, verbose=0,
-          callbacks=[Capture()])
+if plan is None:
+    model.fit(data, batch_size=GLOBAL_BATCH, epochs=1, shuffle=False, verbose=0,
+              callbacks=[Capture()])
+else:  # global batches; each process keeps its part (tf.distribute / Keras auto-sharding)
+    import tensorflow as tf_data
+
+    model.fit(tf_data.data.Dataset.from_tensor_slices(data).batch(GLOBAL_BATCH), epochs=1,
+              verbose=0, callbacks=[Capture()])
 for i, w in enumerate(model.get_weights()):
     record[f"weight{i}"] = np.asarray(w)
 record["trainable_names"] = np.array([v.path for v in model.trainable_variables])
@@ -146,5 +170,9 @@ record["num_devices_seen"] = (
     len(jax.devices()) if backend == "jax" else len(tf.config.list_logical_devices("CPU"))
     if backend == "tensorflow" else 1
 )
+if plan is not None:
+    record["num_workers"] = plan.num_workers
+    record["worker_index"] = plan.worker_index
+    args.out = f"{args.out}.{plan.worker_index}.npz"
 np.savez(args.out, **record)
 print("ok", record["fit_loss"], record["num_devices_seen"])
