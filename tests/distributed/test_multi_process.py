@@ -19,9 +19,10 @@ import numpy as np
 import pytest
 
 from tests.backend_harness import ROOT, backend_env, explain, run_python
+from tests.distributed.test_equivalence import _assert_close as assert_close
 
 SCRIPT = pathlib.Path(__file__).with_name("equivalence_script.py")
-RTOL = 1e-4
+RTOL = 1e-4  # as in test_equivalence (whose assert_close is used)
 TIMEOUT = 420
 
 
@@ -83,15 +84,6 @@ def wait_all(processes, timeout=TIMEOUT):
 def describe(results):
     return "\n".join(f"--- process {i}: exit {code} ---\n{out[-5000:]}"
                      for i, (code, out) in enumerate(results))
-
-
-def assert_close(single, multi, prefix):
-    keys = [k for k in single if k.startswith(prefix)]
-    assert keys, prefix
-    for key in keys:
-        a, b = single[key].astype(np.float64), multi[key].astype(np.float64)
-        scale = np.abs(a).max()
-        assert np.abs(a - b).max() <= RTOL * scale + 1e-7, (key, np.abs(a - b).max(), scale)
 
 
 def _equivalence_argv(out, init, devices):
