@@ -96,7 +96,10 @@ class TensorFlowTrainStep(BaseTrainStep):
         optimizer ``sum / replicas`` with its clipping off, so that the optimizer's own sum
         restores the clipped total. Returns the norm of the summed (unclipped) gradient.
         """
-        gradients = [tf.zeros_like(w) if g is None else g for g, w in zip(gradients, weights)]
+        # Dense: the token embedding's gradient is IndexedSlices, which clipping and the
+        # division below do not take.
+        gradients = [tf.zeros_like(w) if g is None else tf.convert_to_tensor(g)
+                     for g, w in zip(gradients, weights)]
         total = context.all_reduce(tf.distribute.ReduceOp.SUM, gradients)
         grad_norm = global_norm(total)
         optimizer = self.optimizer
