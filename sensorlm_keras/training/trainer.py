@@ -123,7 +123,7 @@ def _train_tokenizer(config, train_dir, verbose):
 
     tok_dir = os.path.join(config.run_dir, "tokenizer")
     if os.path.exists(os.path.join(tok_dir, "tokenizer.model")):
-        return SensorLMTokenizer.load(tok_dir, sequence_length=config.text_length)
+        return _load_tokenizer(config)
     corpus = []
     for example in read_examples(train_dir):
         captions = example["captions"]
