@@ -4,7 +4,8 @@ Sub-commands live in `sensorlm_keras.commands`: every module there that exposes
 ``add_parser(subparsers)`` is registered automatically (``data``, ``tokenizer``; ``train``,
 ``eval`` and ``export`` can be added as their own modules). Heavy libraries are imported only by
 the command that runs. Errors print one line ``sensorlm: error: ...`` and exit with code 2
-(set ``SENSORLM_DEBUG=1`` to get the traceback instead).
+(bad input, a stopped run) or 1 (anything unexpected, named by its type); set
+``SENSORLM_DEBUG=1`` to get the traceback instead.
 """
 
 import argparse
@@ -81,14 +82,28 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (SensorLMError, ValueError, OSError) as error:
-        if os.environ.get("SENSORLM_DEBUG"):
-            raise
-        print(f"sensorlm: error: {short_message(error)}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print("sensorlm: interrupted", file=sys.stderr)
         return 130
+    except Exception as error:
+        if os.environ.get("SENSORLM_DEBUG"):
+            raise
+        expected = isinstance(error, (SensorLMError, ValueError, OSError))
+        # A bad input or a stopped run is ours to explain; anything else is named by its
+        # type (a bug or a backend failure) and still kept to one short line.
+        text = short_message(error) if expected else (
+            f"{type(error).__name__}: {short_message(error)}")
+        if not expected and "SENSORLM_DEBUG" not in text:
+            text += " (set SENSORLM_DEBUG=1 for the traceback)"
+        print(f"sensorlm: error: {text}", file=sys.stderr)
+        code = 2 if expected else 1
+        if getattr(error, "exit_without_shutdown", False):
+            # Another worker is gone: the backend's shutdown would wait for it (JAX: a
+            # barrier, then an abort with a C++ stack trace), so leave at once.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+        return code
 
 
 if __name__ == "__main__":

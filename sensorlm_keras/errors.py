@@ -40,3 +40,14 @@ def describe(value):
         return f"{type(value).__name__} with shape {tuple(shape)} and dtype {dtype}"
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+class WorkerLostError(SensorLMError):
+    """Another worker/process of a multi-worker run stopped or became unreachable.
+
+    The message names the last backup and how to resume. ``exit_without_shutdown`` tells the
+    CLI to exit at once: the backends' own shutdown (JAX waits at a barrier for every process)
+    would otherwise wait for the lost worker and abort with a C++ stack trace.
+    """
+
+    exit_without_shutdown = True

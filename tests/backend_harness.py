@@ -51,3 +51,34 @@ def run_pytest(backend, *args, timeout=1500):
 
 def explain(result):
     return f"exit {result.returncode}\n--- stdout ---\n{result.stdout[-6000:]}\n--- stderr ---\n{result.stderr[-4000:]}"
+
+
+def run_weights(run_dir, backend, timeout=420):
+    """The weights of the finished run in ``run_dir`` (its ``model.keras``), loaded under
+    ``backend`` in a subprocess, as a list of NumPy arrays in the model's order."""
+    import numpy as np
+
+    out = pathlib.Path(run_dir) / "weights-for-test.npz"
+    code = (
+        "import numpy as np; from sensorlm_keras.training.run_artifacts import load_run; "
+        f"r = load_run({str(run_dir)!r}); "
+        f"np.savez({str(out)!r}, *[np.asarray(w) for w in r.model.get_weights()])"
+    )
+    result = run_python(backend, code, timeout=timeout)
+    assert result.returncode == 0, explain(result)
+    data = np.load(out)
+    return [data[k] for k in sorted(data.files, key=lambda k: int(k.split("_")[1]))]
+
+
+def assert_same_weights(expected, received, rtol, atol):
+    """Every array of ``received`` within ``rtol`` (of the array's largest magnitude) plus
+    ``atol`` of ``expected``; the message names the first array that is not."""
+    import numpy as np
+
+    assert len(expected) == len(received), (len(expected), len(received))
+    for index, (a, b) in enumerate(zip(expected, received)):
+        a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+        assert a.shape == b.shape, (index, a.shape, b.shape)
+        gap, scale = float(np.abs(a - b).max(initial=0.0)), float(np.abs(a).max(initial=0.0))
+        assert gap <= rtol * scale + atol, (
+            f"weight {index} {a.shape}: max difference {gap:.3g}, largest magnitude {scale:.3g}")

@@ -52,6 +52,7 @@ def make_dataset(
     mask_dtype="bool",
     include_metadata=False,
     cycle_length=None,
+    skip_batches=0,
 ):
     """Build the training/evaluation ``tf.data.Dataset`` from stored TFRecord shards.
 
@@ -93,6 +94,8 @@ def make_dataset(
         include_metadata: also yield ``person_id`` (pseudonym), ``day_index`` and
             ``activity_label`` (for evaluation; not for ``model.fit``).
         cycle_length: files read in parallel by ``interleave`` (default ``min(#files, 8)``).
+        skip_batches: start after this many batches of the same (seeded) stream, e.g. the
+            steps an interrupted run already trained on; they are read but not decoded.
 
     Returns:
         A ``tf.data.Dataset``; ``dataset.skipped_shards`` lists the skipped shard paths.
@@ -140,6 +143,11 @@ def make_dataset(
         text_length = getattr(tokenizer, "sequence_length", None)
     text_length = _positive_int(text_length, "text_length")
     cycle_length = _positive_int(cycle_length, "cycle_length", allow_none=True)
+    if isinstance(skip_batches, bool) or not isinstance(skip_batches, int) or skip_batches < 0:
+        raise ConfigError(
+            f"make_dataset(skip_batches): expected a non-negative integer, received "
+            f"{skip_batches!r}."
+        )
 
     shards = resolve_shards(source)
     good, bad = check_shards(source, verify=verify)
@@ -203,6 +211,8 @@ def make_dataset(
     if repeat:
         dataset = dataset.repeat()
     dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+    if skip_batches:
+        dataset = dataset.skip(skip_batches)  # before the parse: the stream is seeded
     spec = feature_spec([variant], metadata=include_metadata)
     out_mask_dtype = tf.as_dtype(mask_dtype)
 

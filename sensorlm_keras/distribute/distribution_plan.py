@@ -154,8 +154,10 @@ class DistributionPlan:
         model_parallel_size: devices per model replica for ``"model_parallel"`` (the ``model``
             mesh axis); the rest form the ``batch`` axis.
         tpu: TPU name/address for ``"tpu"`` (default: the environment's).
-        jax_coordinator, jax_num_processes, jax_process_id: multi-host JAX set-up passed to
-            `keras.distribution.initialize` (or read from the environment when unset).
+        jax_coordinator, jax_num_processes, jax_process_id: multi-host JAX set-up (read from
+            the environment when unset, see `jax_cluster`); the processes join as
+            `keras.distribution.initialize` would, with a 30 s heartbeat timeout so that a
+            lost process ends the others within a bounded time.
 
     Example:
 
@@ -239,9 +241,9 @@ class DistributionPlan:
 
         cluster = jax_cluster(coordinator, num_processes, process_id)
         if cluster is not None and cluster[1] > 1:
-            keras.distribution.initialize(
-                job_addresses=cluster[0], num_processes=cluster[1], process_id=cluster[2]
-            )
+            from sensorlm_keras.distribute.jax_processes import initialize_processes
+
+            initialize_processes(*cluster)
         devices = keras.distribution.list_devices()
         if strategy == "data_parallel":
             return keras.distribution.DataParallel(devices=devices)
@@ -270,6 +272,11 @@ class DistributionPlan:
     @property
     def num_workers(self):
         """Processes (TF workers or JAX processes) that train together; 1 on one process."""
+        if getattr(self, "_num_workers", None) is None:
+            self._num_workers = self._count_workers()  # fixed once the cluster is up
+        return self._num_workers
+
+    def _count_workers(self):
         if self.tf_strategy is not None and self.strategy_name == "multi_worker":
             spec = self.tf_strategy.cluster_resolver.cluster_spec().as_dict()
             return sum(len(spec.get(job, ())) for job in ("chief", "worker"))
@@ -314,6 +321,18 @@ class DistributionPlan:
             from jax.experimental import multihost_utils
 
             multihost_utils.sync_global_devices("sensorlm_keras barrier")
+
+    def lost_worker(self, error):
+        """A one-line reason when ``error`` means another worker/process of this run stopped
+        or became unreachable (the backend's collective failed); None otherwise, and always
+        None on one process."""
+        if self.num_workers == 1:
+            return None
+        if self.tf_strategy is not None:
+            from sensorlm_keras.distribute.tensorflow_workers import describe_lost_worker
+        else:
+            from sensorlm_keras.distribute.jax_processes import describe_lost_worker
+        return describe_lost_worker(error)
 
     def shard_dataset(self, dataset):
         """Each worker's part of a dataset of global batches.

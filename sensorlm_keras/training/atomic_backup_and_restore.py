@@ -13,7 +13,7 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
     """Back up weights + optimizer state so a killed run resumes where it stopped.
 
     Same contract as `keras.callbacks.BackupAndRestore` (restores on `fit` start, sets the
-    initial epoch, deletes the backup when training ends normally), with three changes:
+    initial epoch, deletes the backup when training ends normally), with these changes:
 
     - the weights file and the metadata are written under temporary names and renamed into
       place, so a kill mid-write never leaves a half-written backup under the final name (the
@@ -27,7 +27,10 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
       notice; if both are unusable, `DataError` names the files and the cause;
     - ``write=False`` (non-chief workers of a multi-worker run) restores from the backup but
       never writes, moves or deletes it (its saves go to a private temporary file that is
-      deleted: every process takes part in a save).
+      deleted: every process takes part in a save);
+    - `restore` restores before `fit` and returns the step, so that the caller can start the
+      data stream where the interrupted run stopped (``dataset.skip(step)``); `fit` then does
+      not restore a second time.
 
     Args:
         backup_dir: directory of the backup.
@@ -54,9 +57,28 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         self.restored_step = None
         self._last_logs = None
         self._saw_non_finite_loss = False
+        self._restored_before_fit = False
+
+    def restore(self, model):
+        """Restore ``model`` (built and compiled) from the backup now, before `fit`.
+
+        Returns the optimizer step of the backup (0 when there is none): the number of batches
+        the interrupted run consumed, which the caller skips in its data stream so that the
+        resumed run sees the batches the uninterrupted one would have seen.
+        """
+        self.set_model(model)
+        self._restore()
+        self._restored_before_fit = True
+        return self.restored_step or 0
 
     def on_train_begin(self, logs=None):
         self._saw_non_finite_loss = False
+        if self._restored_before_fit:  # done by restore(); model._initial_epoch is set
+            self._restored_before_fit = False
+            return
+        self._restore()
+
+    def _restore(self):
         has_backup = os.path.exists(self._weights_path) or os.path.exists(
             self._training_metadata_path
         )

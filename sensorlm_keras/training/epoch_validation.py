@@ -19,6 +19,10 @@ class EpochValidation(keras.callbacks.Callback):
 
     Args:
         make_dataset: callable returning the (finite) validation ``tf.data.Dataset``.
+        steps: batches per evaluation when known (the dataset's length). A TFRecord
+            pipeline's length is unknown to Keras, which then ends every evaluation with the
+            misleading warning "Your input ran out of data; interrupting training"; giving
+            ``steps`` avoids it. None reads the dataset to its end.
 
     Example:
 
@@ -28,8 +32,13 @@ class EpochValidation(keras.callbacks.Callback):
     ```
     """
 
-    def __init__(self, make_dataset):
+    def __init__(self, make_dataset, steps=None):
         super().__init__()
+        if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int)
+                                  or steps < 1):
+            raise ValueError(f"EpochValidation(steps): expected None or an int >= 1, "
+                             f"received {steps!r}.")
+        self.steps = steps
         if not callable(make_dataset):
             raise TypeError(
                 f"EpochValidation(make_dataset): expected a callable returning a dataset, "
@@ -40,5 +49,6 @@ class EpochValidation(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if logs is None:
             return
-        results = self.model.evaluate(self.make_dataset(), verbose=0, return_dict=True)
+        results = self.model.evaluate(self.make_dataset(), steps=self.steps, verbose=0,
+                                      return_dict=True)
         logs.update({f"val_{name}": value for name, value in results.items()})

@@ -12,7 +12,7 @@ import os
 import shutil
 import time
 
-from sensorlm_keras.errors import ConfigError, SensorLMError
+from sensorlm_keras.errors import ConfigError, SensorLMError, WorkerLostError
 from sensorlm_keras.training.train_config import TrainConfig
 
 
@@ -22,6 +22,23 @@ class TrainingDivergedError(SensorLMError):
 
 _MODEL_FIELDS = ("preset", "model", "vocabulary_size", "text_length", "caption_variant", "data",
                  "synthetic_people", "synthetic_days", "seed")
+
+
+def _lost_worker_message(plan, reason, backup):
+    """What stopped, where the last backup is and how to resume (a few lines at most)."""
+    last = None
+    try:
+        with open(backup._training_metadata_path, encoding="utf-8") as f:
+            last = int(json.load(f)["step"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    where = (f"the last backup (optimizer step {last}) is in {backup.backup_dir}" if last
+             else "no backup had been written yet, so the run starts over")
+    return (
+        f"training stopped: another of the {plan.num_workers} workers stopped or became "
+        f"unreachable ({reason}). This was worker {plan.worker_index}; {where}. Start the same "
+        "command again on every worker to resume."
+    )
 
 
 def _prepare_run_dir(config, overwrite):
@@ -212,11 +229,20 @@ def train(config, overwrite=False, verbose=1):
                 timescale=config.timescale,
             )
         )
+        # Resume (weights, optimizer state, step) before the data stream is built: every
+        # worker restores from the chief's backup (a shared --run-dir); only the chief writes
+        # backups. Resume and skipped-backup notices are printed even in quiet mode.
+        backup = AtomicBackupAndRestore(os.path.join(config.run_dir, "backup"), verbose=1,
+                                        write=chief)
+        resume_step = backup.restore(model)
 
     train_ds = make_dataset(
         train_dir, tokenizer, config.batch_size, variant=config.caption_variant,
         text_length=config.text_length, shuffle_buffer=config.shuffle_buffer, seed=config.seed,
         repeat=True, drop_remainder=True,
+        # A resumed run continues the same seeded stream after the batches the interrupted
+        # run trained on, so it ends with the weights of an uninterrupted run.
+        skip_batches=resume_step,
     )
     train_ds = plan.shard_dataset(train_ds)
     validation = None
@@ -232,14 +258,11 @@ def train(config, overwrite=False, verbose=1):
 
         # A fresh validation dataset every epoch (not fit's validation_data, whose cached
         # iterator stalled training by 13-60 s per epoch: see EpochValidation).
-        validation = EpochValidation(validation_dataset)
+        validation = EpochValidation(validation_dataset,
+                                     steps=val_manifest.num_examples // val_batch)
 
     epochs = -(-config.steps // config.steps_per_checkpoint)
-    # Resume and skipped-backup notices are printed even in quiet mode.
-    # Every worker restores from the chief's backup (a shared --run-dir); only the chief
-    # writes backups, checkpoints and TensorBoard logs.
-    backup = AtomicBackupAndRestore(os.path.join(config.run_dir, "backup"), verbose=1,
-                                    write=chief)
+    # Only the chief writes backups, checkpoints and TensorBoard logs.
     guard = NonFiniteLossGuard()
     callbacks = [backup, guard]
     if validation is not None:
@@ -260,14 +283,20 @@ def train(config, overwrite=False, verbose=1):
             flush=True,
         )
     start = time.time()
-    history = model.fit(
-        train_ds,
-        epochs=epochs,
-        steps_per_epoch=config.steps_per_checkpoint,
-        shuffle=False,
-        callbacks=callbacks,
-        verbose=verbose,
-    )
+    try:
+        history = model.fit(
+            train_ds,
+            epochs=epochs,
+            steps_per_epoch=config.steps_per_checkpoint,
+            shuffle=False,
+            callbacks=callbacks,
+            verbose=verbose,
+        )
+    except Exception as error:
+        reason = plan.lost_worker(error)
+        if reason is None:
+            raise
+        raise WorkerLostError(_lost_worker_message(plan, reason, backup)) from None
     if guard.failed_step is not None:
         last = backup._weights_path if os.path.exists(backup._weights_path) else None
         raise TrainingDivergedError(

@@ -38,3 +38,42 @@ def test_val_logs_equal_evaluate_after_each_epoch():
 def test_make_dataset_must_be_callable():
     with pytest.raises(TypeError, match="expected a callable returning a dataset"):
         EpochValidation([1, 2, 3])
+
+
+def test_known_steps_end_the_evaluation_without_keras_ran_out_of_data_warning():
+    """A dataset of unknown length (a TFRecord pipeline) read to its end makes Keras warn
+    "Your input ran out of data; interrupting training" after every epoch; with ``steps``
+    the evaluation stops at the last batch, gives the same loss and warns nothing."""
+    import warnings
+
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(0)
+    model = tiny_model()
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    val = random_batch(8, seed=2)
+
+    def make_dataset():  # filter(): TensorFlow no longer knows the length
+        return tf.data.Dataset.from_tensor_slices(val).filter(lambda x: True).batch(4)
+
+    logs = {}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        unknown = EpochValidation(make_dataset)
+        unknown.set_model(model)
+        unknown.on_epoch_end(0, logs)
+    assert any("ran out of data" in str(w.message) for w in caught)  # what steps avoids
+    known_logs = {}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        known = EpochValidation(make_dataset, steps=2)
+        known.set_model(model)
+        known.on_epoch_end(0, known_logs)
+    assert not [w for w in caught if "ran out of data" in str(w.message)]
+    np.testing.assert_allclose(known_logs["val_loss"], logs["val_loss"], rtol=1e-6)
+
+
+@pytest.mark.parametrize("steps", [0, -1, 2.5, True, "3"])
+def test_steps_must_be_a_positive_int(steps):
+    with pytest.raises(ValueError, match="EpochValidation\\(steps\\)"):
+        EpochValidation(lambda: None, steps=steps)

@@ -1,4 +1,5 @@
-"""`sensorlm train` end to end: a run killed with SIGKILL resumes from its last backup."""
+"""`sensorlm train` end to end: a run killed with SIGKILL resumes from its last backup and ends
+with the weights of a run that was never interrupted."""
 
 import json
 import os
@@ -9,7 +10,7 @@ import time
 
 import pytest
 
-from tests.backend_harness import ROOT, backend_env
+from tests.backend_harness import ROOT, assert_same_weights, backend_env, run_weights
 
 from tests.training.tiny_train_config import TINY_TRAIN_CONFIG
 
@@ -60,6 +61,18 @@ def test_killed_run_resumes_from_last_backup(tmp_path):
     assert run_config["training"]["steps"] == 12  # no step lost or repeated beyond the interval
     assert (run_dir / "model.keras").exists() and (run_dir / "tokenizer" / "tokenizer.model").exists()
     assert not list(run_dir.rglob(".tmp-*"))
+
+    # The resumed run continued the seeded data stream where the killed one stopped (and the
+    # optimizer state): its weights are those of a run that was never interrupted.
+    straight_dir = tmp_path / "straight"
+    straight_config = tmp_path / "straight.json"
+    straight_config.write_text(json.dumps({**CONFIG, "run_dir": str(straight_dir)}))
+    straight = subprocess.run(_command(straight_config), cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=600)
+    assert straight.returncode == 0, straight.stdout[-4000:] + straight.stderr[-4000:]
+    backend = env["KERAS_BACKEND"]
+    assert_same_weights(run_weights(straight_dir, backend), run_weights(run_dir, backend),
+                        rtol=1e-5, atol=1e-6)
 
     # A different model configuration in the same (finished) run directory is refused.
     again = subprocess.run(_command(config_path) + ["--set", "model.sensor_num_layers=2"],
