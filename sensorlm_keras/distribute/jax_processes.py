@@ -27,7 +27,7 @@ def describe_lost_worker(error):
                    "heartbeat timeout", "barrier failed"):
         at = lower.find(marker)
         if at >= 0:
-            return text[at:at + 160].rstrip(". ")
+            return text[at:at + len(marker)]
     return text[:160]
 
 

@@ -25,9 +25,12 @@ def describe_lost_worker(error):
 
 def _reason(text):
     lower = text.lower()
-    for marker in ("the following tasks are unhealthy", "connection reset by peer",
-                   "connection refused", "socket closed", "failed to connect"):
+    at = lower.find("the following tasks are unhealthy")
+    if at >= 0:  # the health check names the lost tasks
+        return text[at:at + 160].split(" The ")[0].rstrip(". ")
+    for marker in ("connection reset by peer", "connection refused", "socket closed",
+                   "failed to connect"):
         at = lower.find(marker)
         if at >= 0:
-            return text[at:at + 160].split(" The ")[0].rstrip(". ")
+            return text[at:at + len(marker)]
     return text[:160]

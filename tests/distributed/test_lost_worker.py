@@ -30,7 +30,7 @@ def test_tensorflow_lost_worker_errors_are_recognised():
     reason = tf_lost(tf.errors.UnavailableError(None, None, TF_UNHEALTHY))
     assert reason.startswith("The following tasks are unhealthy (stopped sending heartbeats)")
     assert "task:1" in reason and len(reason) <= 160
-    assert "Connection reset by peer" in tf_lost(tf.errors.UnavailableError(None, None, TF_RESET))
+    assert tf_lost(tf.errors.UnavailableError(None, None, TF_RESET)) == "Connection reset by peer"
     assert tf_lost(tf.errors.CancelledError(None, None, "collective ops is aborted")) is not None
     # Not a lost worker: a bad value, an out-of-memory, a plain Python error.
     assert tf_lost(tf.errors.InvalidArgumentError(None, None, "Incompatible shapes")) is None
@@ -42,9 +42,9 @@ def test_jax_lost_process_errors_are_recognised():
     import jax
 
     error_type = getattr(jax.errors, "JaxRuntimeError", None) or jax.errors.XlaRuntimeError
-    assert jax_lost(error_type(GLOO)).startswith("Connection reset by peer")
+    assert jax_lost(error_type(GLOO)) == "Connection reset by peer"
     assert jax_lost(error_type("INTERNAL: Barrier failed because: task is set to ERROR")) \
-        .startswith("Barrier failed")
+        == "Barrier failed"
     assert jax_lost(error_type("RESOURCE_EXHAUSTED: Out of memory allocating")) is None
     assert jax_lost(RuntimeError(GLOO)) is None
 
