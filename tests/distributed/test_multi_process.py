@@ -182,6 +182,24 @@ def _wait_for_backup(meta, processes, timeout=TIMEOUT):
                          + describe([(p.wait(), p.stdout.read()) for p in processes]))
 
 
+def _kill_and_wait(processes, victim, timeout=120):
+    """SIGKILL ``processes[victim]``; wait (bounded) for the other of two to stop.
+
+    Returns the survivor's output and the seconds it took to stop after the kill."""
+    survivor = processes[1 - victim]
+    os.killpg(processes[victim].pid, signal.SIGKILL)
+    killed = time.monotonic()
+    try:
+        output, _ = survivor.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(survivor.pid, signal.SIGKILL)
+        raise AssertionError(f"process {1 - victim} did not stop within {timeout} s of losing "
+                             f"process {victim}:\n" + survivor.communicate()[0][-5000:])
+    stopped_after = time.monotonic() - killed
+    processes[victim].wait()
+    return output, stopped_after
+
+
 KILL_STEPS = ("--set", "steps=30")  # 10 epochs of 3 steps: time to kill after the first
 
 
@@ -200,16 +218,7 @@ def test_killed_worker_stops_the_chief_and_the_run_resumes(tmp_path, backend, st
 
     processes = start_processes(backend, argv)
     _wait_for_backup(shared / "backup" / "training_metadata.json", processes)
-    os.killpg(processes[1].pid, signal.SIGKILL)
-    killed = time.monotonic()
-    try:
-        output, _ = processes[0].communicate(timeout=120)
-    except subprocess.TimeoutExpired:
-        os.killpg(processes[0].pid, signal.SIGKILL)
-        raise AssertionError("the chief did not stop within 120 s of losing worker 1:\n"
-                             + processes[0].communicate()[0][-5000:])
-    stopped_after = time.monotonic() - killed
-    processes[1].wait()
+    output, stopped_after = _kill_and_wait(processes, victim=1)
     errors = [line for line in output.splitlines() if line.startswith("sensorlm: error:")]
     ours = (processes[0].returncode == 2 and len(errors) == 1 and len(errors[0]) < 600
             and "another of the 2 workers stopped or became unreachable" in errors[0]
@@ -256,14 +265,7 @@ def test_jax_coordinator_killed_stops_the_other_process(tmp_path):
     processes = start_processes(
         "jax", lambda i: _train_argv(shared, "data_parallel", *KILL_STEPS))
     _wait_for_backup(shared / "backup" / "training_metadata.json", processes)
-    os.killpg(processes[0].pid, signal.SIGKILL)
-    try:
-        output, _ = processes[1].communicate(timeout=120)
-    except subprocess.TimeoutExpired:
-        os.killpg(processes[1].pid, signal.SIGKILL)
-        raise AssertionError("process 1 did not stop within 120 s of losing the coordinator:\n"
-                             + processes[1].communicate()[0][-5000:])
-    processes[0].wait()
+    output, _ = _kill_and_wait(processes, victim=0)
     assert processes[1].returncode != 0, output[-5000:]
     assert ("another of the 2 workers stopped" in output
             or "JAX distributed service detected fatal errors" in output), output[-5000:]
