@@ -79,7 +79,7 @@ def _build_run(run_dir, preset, overrides):
     from sensorlm_keras.data import CaptionGenerator, ChannelSchema, SyntheticDayGenerator
     from sensorlm_keras.data import preprocess_days
     from sensorlm_keras.tokenizers import SensorLMTokenizer, train_sentencepiece
-    from sensorlm_keras.training import save_run
+    from sensorlm_keras.runs import save_run
 
     schema = ChannelSchema.default()
     days = SyntheticDayGenerator(schema).generate(4, 2, seed=0)

@@ -37,6 +37,7 @@ _SUBMODULES = (
     "layers",
     "losses",
     "models",
+    "runs",
     "tokenizers",
     "trainers",
     "training",

@@ -60,7 +60,7 @@ def run_weights(run_dir, backend, timeout=420):
 
     out = pathlib.Path(run_dir) / "weights-for-test.npz"
     code = (
-        "import numpy as np; from sensorlm_keras.training.run_artifacts import load_run; "
+        "import numpy as np; from sensorlm_keras.runs.run_artifacts import load_run; "
         f"r = load_run({str(run_dir)!r}); "
         f"np.savez({str(out)!r}, *[np.asarray(w) for w in r.model.get_weights()])"
     )

@@ -16,7 +16,7 @@ def make_tiny_run(run_dir, num_people=4, days_per_person=2, seed=0, text_length=
     from sensorlm_keras.data import CaptionGenerator, ChannelSchema, SyntheticDayGenerator
     from sensorlm_keras.data import preprocess_days
     from sensorlm_keras.tokenizers import SensorLMTokenizer, train_sentencepiece
-    from sensorlm_keras.training import load_run, save_run
+    from sensorlm_keras.runs import load_run, save_run
 
     schema = ChannelSchema.default()
     days = SyntheticDayGenerator(schema).generate(num_people, days_per_person, seed=seed)

@@ -81,7 +81,7 @@ def _load_model(args):
 
     path = args.model
     if os.path.isdir(path):
-        from sensorlm_keras.training.run_artifacts import load_run
+        from sensorlm_keras.runs.run_artifacts import load_run
 
         run = load_run(path)
         tokenizer = run.tokenizer

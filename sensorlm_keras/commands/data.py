@@ -330,7 +330,7 @@ def _caption_rows(args, variants):
 
 
 def run_caption(args):
-    from sensorlm_keras.data.atomic_io import atomic_open
+    from sensorlm_keras.utils.atomic_io import atomic_open
     from sensorlm_keras.data.captions import CAPTION_VARIANTS
 
     if args.variant == "all":

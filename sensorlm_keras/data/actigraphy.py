@@ -38,7 +38,7 @@ import zipfile
 
 import numpy as np
 
-from sensorlm_keras.data.atomic_io import atomic_write_text
+from sensorlm_keras.utils.atomic_io import atomic_write_text
 from sensorlm_keras.data.channel_schema import ChannelSchema
 from sensorlm_keras.data.event import MINUTES_PER_DAY, Event
 from sensorlm_keras.data.wearable_days import WearableDays

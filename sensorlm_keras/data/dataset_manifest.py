@@ -4,7 +4,7 @@ import dataclasses
 import json
 import os
 
-from sensorlm_keras.data.atomic_io import atomic_write_text
+from sensorlm_keras.utils.atomic_io import atomic_write_text
 from sensorlm_keras.errors import DataError
 
 MANIFEST_FILENAME = "manifest.json"

@@ -5,7 +5,7 @@ import os
 
 import numpy as np
 
-from sensorlm_keras.data.atomic_io import (
+from sensorlm_keras.utils.atomic_io import (
     atomic_write_text,
     fsync_directory,
     fsync_path,

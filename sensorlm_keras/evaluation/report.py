@@ -220,7 +220,7 @@ def evaluate_run(run, data, out_dir=None, classes=None, k_shots=DEFAULT_K_SHOTS,
     ```
     """
     import sensorlm_keras.models  # noqa: F401  (registers SensorLM for deserialisation)
-    from sensorlm_keras.training.run_artifacts import RunArtifacts, load_run
+    from sensorlm_keras.runs.run_artifacts import RunArtifacts, load_run
 
     started = time.perf_counter()
     log = _Log(bool(progress))

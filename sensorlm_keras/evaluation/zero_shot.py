@@ -77,7 +77,7 @@ class ZeroShotClassifier:
 
     ```python
     from sensorlm_keras.evaluation import ZeroShotClassifier
-    from sensorlm_keras.training import load_run
+    from sensorlm_keras.runs import load_run
 
     run = load_run("runs/tiny")
     classifier = ZeroShotClassifier(run.model, run.tokenizer, ["run", "walk", "yoga"])

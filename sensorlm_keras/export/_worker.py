@@ -37,7 +37,7 @@ def main(argv=None):
             "message": str(error),
             "traceback": traceback.format_exc(),
         }
-    from sensorlm_keras.data.atomic_io import atomic_write_text
+    from sensorlm_keras.utils.atomic_io import atomic_write_text
 
     atomic_write_text(result_path, json.dumps(payload))
     return 0 if payload["ok"] else 1

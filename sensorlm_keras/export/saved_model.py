@@ -113,7 +113,7 @@ def _resolve_target(export_base, name, version, overwrite):
 
 
 def _run_directory(run_dir_or_run):
-    from sensorlm_keras.training.run_artifacts import RunArtifacts
+    from sensorlm_keras.runs.run_artifacts import RunArtifacts
 
     if isinstance(run_dir_or_run, RunArtifacts):
         return run_dir_or_run.directory
@@ -127,7 +127,7 @@ def _run_directory(run_dir_or_run):
 
 def _check_run_directory(run_dir):
     """Cheap check (no model load) that ``run_dir`` looks like a run written by `save_run`."""
-    from sensorlm_keras.training import run_artifacts
+    from sensorlm_keras.runs import run_artifacts
 
     if not os.path.isdir(run_dir):
         raise ConfigError(f"export: run directory {run_dir!r} does not exist.")
@@ -407,15 +407,15 @@ def _export_in_process(
 ):
     import tensorflow as tf
 
-    from sensorlm_keras.data.atomic_io import atomic_write_bytes, atomic_write_text
+    from sensorlm_keras.utils.atomic_io import atomic_write_bytes, atomic_write_text
     from sensorlm_keras.export.serving_module import build_serving_module
     from sensorlm_keras.models import sensorlm as _registers_classes  # noqa: F401 (load_run)
-    from sensorlm_keras.training.run_artifacts import RunArtifacts, load_run
+    from sensorlm_keras.runs.run_artifacts import RunArtifacts, load_run
 
     run = run_dir_or_run if isinstance(run_dir_or_run, RunArtifacts) else load_run(run_dir_or_run)
     model_dir, version, final = _resolve_target(export_base, name, version, overwrite)
     os.makedirs(model_dir, exist_ok=True)
-    from sensorlm_keras.data.atomic_io import remove_stale_temporaries
+    from sensorlm_keras.utils.atomic_io import remove_stale_temporaries
 
     remove_stale_temporaries(model_dir)  # left by an export that was killed
     token = f"{version}-{os.getpid()}-{secrets.token_hex(4)}"
@@ -462,7 +462,7 @@ def _install(tmp, final, overwrite):
     the caller to delete). With ``overwrite`` the old directory is renamed aside, ``tmp`` renamed
     in, and the old one deleted; if the second rename fails the old one is put back.
     """
-    from sensorlm_keras.data.atomic_io import fsync_directory
+    from sensorlm_keras.utils.atomic_io import fsync_directory
 
     parent = os.path.dirname(final)
     if not os.path.exists(final):

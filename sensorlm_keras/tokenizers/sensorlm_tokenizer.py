@@ -5,7 +5,7 @@ import os
 
 import numpy as np
 
-from sensorlm_keras.data.atomic_io import atomic_write_bytes, atomic_write_text
+from sensorlm_keras.utils.atomic_io import atomic_write_bytes, atomic_write_text
 from sensorlm_keras.errors import ConfigError, DataError, describe
 from sensorlm_keras.tokenizers.train_sentencepiece import EOS_ID, PAD_ID
 

@@ -4,7 +4,7 @@ import io
 import os
 import re
 
-from sensorlm_keras.data.atomic_io import atomic_write_bytes
+from sensorlm_keras.utils.atomic_io import atomic_write_bytes
 from sensorlm_keras.errors import ConfigError, DataError, describe
 
 PAD_ID = 0

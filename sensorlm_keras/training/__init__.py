@@ -1,7 +1,6 @@
-"""Training of SensorLM: run directories, the upstream optimiser recipe and schedule, callbacks
-and the `sensorlm train` driver."""
+"""Training of SensorLM: the upstream optimiser recipe and schedule, callbacks and the
+`sensorlm train` driver (which writes a run directory, `sensorlm_keras.runs`)."""
 
-from sensorlm_keras.training.run_artifacts import RunArtifacts, load_run, save_run
 from sensorlm_keras.training.train_config import TrainConfig
 from sensorlm_keras.training.warmup_rsqrt_cooldown import WarmupRsqrtCooldown
 

@@ -5,7 +5,7 @@ import os
 
 import keras
 
-from sensorlm_keras.data.atomic_io import fsync_path
+from sensorlm_keras.utils.atomic_io import fsync_path
 from sensorlm_keras.errors import DataError
 
 

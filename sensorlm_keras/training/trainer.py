@@ -63,7 +63,7 @@ def _prepare_run_dir(config, overwrite):
             )
     os.makedirs(run_dir, exist_ok=True)
     _remove_stale_temporaries(run_dir)
-    from sensorlm_keras.data.atomic_io import atomic_write_text
+    from sensorlm_keras.utils.atomic_io import atomic_write_text
 
     atomic_write_text(config_path, json.dumps(config.to_dict(), indent=2, default=str) + "\n")
 
@@ -175,7 +175,7 @@ def train(config, overwrite=False, verbose=1):
     from sensorlm_keras.training.non_finite_loss_guard import NonFiniteLossGuard
     from sensorlm_keras.training.optimizer import build_optimizer
     from sensorlm_keras.training.periodic_checkpoint import PeriodicCheckpoint
-    from sensorlm_keras.training.run_artifacts import load_run, save_run
+    from sensorlm_keras.runs.run_artifacts import load_run, save_run
 
     from sensorlm_keras.distribute import DistributionPlan
 

@@ -1,8 +1,8 @@
-"""Loading untrusted `.keras` files: one helper, safe mode only, no code execution.
+"""Inspecting untrusted `.keras` files before anything is deserialised.
 
-`load_keras_model_safely` is the only way `sensorlm_keras` loads a ``.keras`` file (run
-directories, ``sensorlm eval``, ``sensorlm export``). Before Keras sees the file it is inspected
-without deserialising anything:
+`inspect_keras_file` is what `sensorlm_keras.runs.load_keras_model_safely` (the only way
+`sensorlm_keras` loads a ``.keras`` file: run directories, ``sensorlm eval``, ``sensorlm
+export``) runs before Keras sees the file. It deserialises nothing:
 
 - the file must be a zip archive of bounded size whose members are the ones Keras writes
   (``config.json``, ``metadata.json``, ``model.weights.h5``/``.npz``, ``assets/...``); a member
@@ -12,14 +12,13 @@ without deserialising anything:
   ``sensorlm_keras`` (e.g. ``os``, ``subprocess``, ``builtins.eval``);
 - NumPy weight archives may not hold object (pickled) arrays.
 
-Then ``keras.saving.load_model(..., safe_mode=True)`` loads it; a refusal by Keras' own safe
-mode is reported as `UnsafeFileError` naming the file, any other failure as `ConfigError`.
+The loader then calls ``keras.saving.load_model(..., safe_mode=True)``; a refusal by Keras' own
+safe mode is reported as `UnsafeFileError` naming the file, any other failure as `ConfigError`.
 """
 
 import json
 import os
 import zipfile
-import zlib
 
 from sensorlm_keras.errors import ConfigError, UnsafeFileError
 
@@ -176,45 +175,3 @@ def inspect_keras_file(path):
         if "model.weights.npz" in names:
             _check_npz(archive, archive.getinfo("model.weights.npz"), path)
     return config
-
-
-def load_keras_model_safely(path, compile=False, custom_objects=None):
-    """Load a ``.keras`` file in safe mode only; see the module docstring.
-
-    Args:
-        path: the ``.keras`` file.
-        compile: passed to ``keras.saving.load_model``.
-        custom_objects: passed to ``keras.saving.load_model``.
-
-    Raises:
-        UnsafeFileError: the file holds code or pickles (Lambda layers, function bytecode,
-            modules outside keras/sensorlm_keras, object arrays) or exceeds the size bounds.
-        ConfigError: the file is missing or is not a loadable model.
-
-    Example:
-
-    ```python
-    from sensorlm_keras.utils.safe_loading import load_keras_model_safely
-
-    model = load_keras_model_safely("runs/smoke/model.keras")
-    ```
-    """
-    import keras
-
-    import sensorlm_keras.models  # noqa: F401  (registers the classes for deserialisation)
-
-    path = os.fspath(path)
-    inspect_keras_file(path)
-    try:
-        return keras.saving.load_model(
-            path, compile=compile, safe_mode=True, custom_objects=custom_objects
-        )
-    except (ValueError, TypeError, OSError, KeyError, AttributeError, ImportError, EOFError,
-            RuntimeError, zipfile.BadZipFile, zlib.error) as error:
-        message = " ".join(str(error).split())[:500]
-        lowered = message.lower()
-        if "safe_mode" in lowered or "lambda" in lowered or "unsafe" in lowered:
-            raise UnsafeFileError(
-                f"{path}: refused by Keras safe mode (the file would execute code): {message}"
-            ) from error
-        raise ConfigError(f"{path}: cannot load the model: {message}") from error

@@ -1,12 +1,122 @@
-"""Validation of in-memory model inputs (NumPy arrays or eager tensors).
+"""Validation at the public entry points: scalar arguments and in-memory model inputs.
 
-Compiled graphs cannot raise a Python error from a tensor's values, so value checks (NaN/Inf,
-token ids out of range) run at the public entry points, on concrete arrays, before any graph.
+Scalar arguments (`check_int`, `check_positive_int`, `check_seed`, `check_float`,
+`check_choice`, `check_bool`) raise one short error naming the field, what was expected and
+what was received. Compiled graphs cannot raise a Python error from a tensor's values, so value
+checks of arrays (NaN/Inf, token ids out of range) run here too, on concrete arrays, before any
+graph.
 """
+
+import math
+import numbers
 
 import numpy as np
 
-from sensorlm_keras.errors import InputValidationError, describe
+from sensorlm_keras.errors import ConfigError, InputValidationError, describe
+
+
+def _is_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def _int_range_text(minimum, maximum):
+    if maximum is not None:
+        return f"an integer in [{minimum if minimum is not None else '-inf'}, {maximum}]"
+    if minimum == 1:
+        return "a positive integer"
+    if minimum == 0:
+        return "a non-negative integer"
+    return "an integer" if minimum is None else f"an integer >= {minimum}"
+
+
+def check_int(value, field, minimum=None, maximum=None, allow_none=False, error=ConfigError):
+    """``value`` as a Python int, or an ``error`` naming ``field``.
+
+    Args:
+        value: the received value (bools are refused; NumPy integers are accepted).
+        field: the name the message gives, e.g. ``"make_dataset(batch_size)"``.
+        minimum, maximum: inclusive bounds (None: unbounded).
+        allow_none: return None for None instead of refusing it.
+        error: the exception class (default `ConfigError`).
+
+    Example:
+
+    ```python
+    from sensorlm_keras.utils.validation import check_int
+
+    steps = check_int(2000, "steps", minimum=1)
+    ```
+    """
+    if value is None and allow_none:
+        return None
+    if not _is_int(value) or (minimum is not None and value < minimum) or (
+        maximum is not None and value > maximum
+    ):
+        expected = _int_range_text(minimum, maximum)
+        if allow_none:
+            expected = f"None or {expected}"
+        raise error(f"{field}: expected {expected}, received {describe(value)}.")
+    return int(value)
+
+
+def check_positive_int(value, field, maximum=None, allow_none=False, error=ConfigError):
+    """`check_int` with ``minimum=1``."""
+    return check_int(value, field, 1, maximum, allow_none=allow_none, error=error)
+
+
+def check_seed(value, field="seed", allow_none=False, error=ConfigError):
+    """A random seed: a non-negative int (`check_int` with ``minimum=0``)."""
+    return check_int(value, field, 0, None, allow_none=allow_none, error=error)
+
+
+def check_float(value, field, minimum=None, maximum=None, exclusive_minimum=False,
+                exclusive_maximum=False, allow_none=False, error=ConfigError):
+    """``value`` as a finite Python float within the bounds, or an ``error`` naming ``field``.
+
+    Args:
+        value: the received value (bools are refused; ints are accepted).
+        field: the name the message gives.
+        minimum, maximum: bounds (None: unbounded); inclusive unless ``exclusive_*``.
+        allow_none: return None for None instead of refusing it.
+        error: the exception class (default `ConfigError`).
+    """
+    if value is None and allow_none:
+        return None
+    ok = isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+    ok = ok and math.isfinite(float(value))
+    if ok and minimum is not None:
+        ok = value > minimum if exclusive_minimum else value >= minimum
+    if ok and maximum is not None:
+        ok = value < maximum if exclusive_maximum else value <= maximum
+    if not ok:
+        if minimum is not None and maximum is not None:
+            low = "(" if exclusive_minimum else "["
+            high = ")" if exclusive_maximum else "]"
+            expected = f"a number in {low}{minimum}, {maximum}{high}"
+        elif minimum is not None:
+            expected = f"a number {'>' if exclusive_minimum else '>='} {minimum}"
+        elif maximum is not None:
+            expected = f"a number {'<' if exclusive_maximum else '<='} {maximum}"
+        else:
+            expected = "a finite number"
+        if allow_none:
+            expected = f"None or {expected}"
+        raise error(f"{field}: expected {expected}, received {describe(value)}.")
+    return float(value)
+
+
+def check_choice(value, field, choices, error=ConfigError):
+    """``value`` if it is one of ``choices``, else an ``error`` listing them."""
+    if isinstance(value, (list, dict, set)) or value not in tuple(choices):
+        raise error(f"{field}: expected one of {list(choices)}, received {describe(value)}.")
+    return value
+
+
+def check_bool(value, field, error=ConfigError):
+    """``value`` if it is a bool (NumPy bools included), else an ``error``."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise error(f"{field}: expected True or False, received {describe(value)}.")
+    return bool(value)
 
 MODEL_INPUT_KEYS = ("sensor", "token_ids", "padding_mask", "sensor_mask")
 

@@ -19,7 +19,7 @@ def _tiny_coca_run(run_dir, fit_steps=0, text_length=24):
     from sensorlm_keras.data import ChannelSchema, SyntheticDayGenerator
     from sensorlm_keras.evaluation import EvaluationData
     from sensorlm_keras.tokenizers import SensorLMTokenizer, train_sentencepiece
-    from sensorlm_keras.training import save_run
+    from sensorlm_keras.runs import save_run
 
     schema = ChannelSchema.default()
     days = SyntheticDayGenerator(schema).generate(num_people=4, days_per_person=1, seed=2)

@@ -41,7 +41,7 @@ def tiny(tmp_path_factory, request):
     """A tiny trained run and a tiny TFRecord dataset, built once per test run (shared by the
     pytest-xdist workers through a lock file)."""
     import sensorlm_keras.models  # noqa: F401  (registers SensorLM for loading)
-    from sensorlm_keras.training import load_run
+    from sensorlm_keras.runs import load_run
 
     worker = getattr(request.config, "workerinput", {}).get("workerid", "master")
     if worker == "master":

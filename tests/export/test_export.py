@@ -154,7 +154,7 @@ def served(tmp_path_factory, worker_id):
                 shutil.rmtree(root, ignore_errors=True)
                 root.mkdir()
                 _prepare(root)
-    from sensorlm_keras.training.run_artifacts import load_run
+    from sensorlm_keras.runs.run_artifacts import load_run
 
     import sensorlm_keras.models.sensorlm  # noqa: F401  (registers the classes for loading)
 
@@ -499,7 +499,7 @@ def test_cli_export_of_a_run_saved_under_jax(tmp_path):
     import tensorflow as tf
 
     import sensorlm_keras.models.sensorlm  # noqa: F401
-    from sensorlm_keras.training.run_artifacts import load_run
+    from sensorlm_keras.runs.run_artifacts import load_run
 
     (tmp_path / "saved" / "sensorlm" / "4").mkdir(parents=True)  # the next version is 5
     proc = subprocess.run(

@@ -124,7 +124,7 @@ def test_sigkill_during_export_leaves_no_version_and_export_works_again(tiny_run
 
 # ------------------------------------------------------------------------------ disk full
 def test_disk_full_on_atomic_write_keeps_the_old_file(tmp_path, monkeypatch):
-    from sensorlm_keras.data.atomic_io import atomic_write_text
+    from sensorlm_keras.utils.atomic_io import atomic_write_text
 
     target = tmp_path / "manifest.json"
     atomic_write_text(target, "old")
@@ -151,7 +151,7 @@ def test_disk_full_while_finishing_tfrecords(tmp_path, monkeypatch):
 
 
 def test_disk_full_when_saving_the_model_keeps_no_partial_file(tmp_path, monkeypatch):
-    from sensorlm_keras.training.run_artifacts import save_run
+    from sensorlm_keras.runs.run_artifacts import save_run
 
     model = tiny_model()
     monkeypatch.setattr(type(model), "save", _enospc)
@@ -169,7 +169,7 @@ def test_disk_full_when_saving_the_model_keeps_no_partial_file(tmp_path, monkeyp
 
 
 def test_disk_full_during_export_leaves_nothing(tiny_run, tmp_path, monkeypatch):
-    from sensorlm_keras.data import atomic_io
+    from sensorlm_keras.utils import atomic_io
     from sensorlm_keras.export import export_saved_model
 
     monkeypatch.setattr(atomic_io, "atomic_write_bytes", _enospc)
@@ -247,7 +247,7 @@ def test_both_backups_corrupt_is_a_clear_error(tmp_path):
 
 @pytest.mark.parametrize("damage", ["truncate", "flip", "empty"])
 def test_corrupt_keras_checkpoint_is_a_clear_error(tmp_path, damage):
-    from sensorlm_keras.utils.safe_loading import load_keras_model_safely
+    from sensorlm_keras.runs import load_keras_model_safely
 
     path = tmp_path / "step-00000003.keras"
     tiny_model().save(path)

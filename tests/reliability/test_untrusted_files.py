@@ -16,7 +16,7 @@ import pytest
 
 from sensorlm_keras.errors import ConfigError, UnsafeFileError
 from sensorlm_keras.utils import safe_loading
-from sensorlm_keras.utils.safe_loading import load_keras_model_safely
+from sensorlm_keras.runs import load_keras_model_safely
 from tests.core.helpers import random_batch, tiny_model
 
 
@@ -196,7 +196,7 @@ def _fake_run_dir(root, model_file):
 
 def test_run_directory_and_cli_refuse_a_malicious_model(genuine, tmp_path, capsys):
     from sensorlm_keras.cli import main
-    from sensorlm_keras.training.run_artifacts import load_run
+    from sensorlm_keras.runs.run_artifacts import load_run
 
     marker = tmp_path / "pwned"
     config = _config(genuine[0])

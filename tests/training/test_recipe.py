@@ -170,7 +170,7 @@ def test_unfinished_run_with_another_model_config_is_refused(tmp_path):
 
 
 def test_tokenizer_that_does_not_match_the_model_is_refused():
-    from sensorlm_keras.training.run_artifacts import check_tokenizer_matches_model
+    from sensorlm_keras.runs.run_artifacts import check_tokenizer_matches_model
 
     class FakeTokenizer:
         vocabulary_size = 999

@@ -44,7 +44,7 @@ def save_run(run_dir, model, tokenizer, schema, text_length, caption_variant="hi
     """Write ``model.keras``, ``tokenizer/`` and ``run_config.json`` into ``run_dir``."""
     import keras
 
-    from sensorlm_keras.data.atomic_io import atomic_write_text
+    from sensorlm_keras.utils.atomic_io import atomic_write_text
 
     check_tokenizer_matches_model(tokenizer, model)
     if schema.num_channels != model.config.num_channels:
@@ -89,7 +89,7 @@ def load_run(run_dir, compile=False):
     import sensorlm_keras.models  # noqa: F401  (registers the classes for deserialisation)
     from sensorlm_keras.data.channel_schema import ChannelSchema
     from sensorlm_keras.tokenizers import SensorLMTokenizer
-    from sensorlm_keras.utils.safe_loading import load_keras_model_safely
+    from sensorlm_keras.runs.safe_model_loading import load_keras_model_safely
 
     run_dir = os.fspath(run_dir)
     if not os.path.isdir(run_dir):

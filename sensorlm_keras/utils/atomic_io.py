@@ -1,7 +1,7 @@
 """Atomic file writes: nothing half-written ever carries its final name.
 
-Every writer in `sensorlm_keras.data` and `sensorlm_keras.tokenizers` goes through these
-helpers: the content is written to a hidden temporary file in the destination directory, flushed
+Every file the package writes (datasets, tokenizers, run directories, reports, exports) goes
+through these helpers: the content is written to a hidden temporary file in the destination directory, flushed
 and ``fsync``-ed, then moved over the final name with ``os.replace`` (atomic on POSIX and
 Windows when both names are on the same file system); the directory entry is synced too. If
 anything fails, the temporary file is removed and the final name is left untouched.
