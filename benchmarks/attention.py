@@ -4,9 +4,9 @@
     python benchmarks/attention.py --backend jax --tokens 2448 4896 --impl exact chunked auto
 
 Implementations: ``exact`` is ``keras.ops.dot_product_attention`` under autodiff; ``chunked``
-is `chunked_dot_product_attention` with ``--chunk-size`` (on JAX: `blockwise_attention_jax`);
+is `chunked_dot_product_attention` with ``--chunk-size`` (on JAX: `sensorlm_keras.backend.jax.blockwise_attention`);
 ``auto`` is what `MultiHeadDotProductAttention` picks with ``attention_chunk_size="auto"``
-(JAX on CPU: blockwise blocks of up to 1280 queries; TensorFlow on CPU: `attention_tensorflow`;
+(JAX on CPU: blockwise blocks of up to 1280 queries; TensorFlow on CPU: `sensorlm_keras.backend.tensorflow.closed_form_attention`;
 PyTorch: its SDPA kernel). Each measurement runs in a fresh subprocess so ``peak_memory_gb``
 (peak RSS) belongs to that implementation alone. With ``--check``, ``max_abs_diff`` compares
 the output and input gradients with the exact ones on the same inputs.
@@ -74,7 +74,7 @@ def measure(args):
     import numpy as np
     from keras import ops
 
-    from sensorlm_keras.layers.chunked_attention import chunked_dot_product_attention
+    from sensorlm_keras.backend import chunked_dot_product_attention
 
     rng = np.random.default_rng(0)
     shape = (args.batch_size, args.tokens, args.heads, args.head_dim)

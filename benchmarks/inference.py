@@ -50,7 +50,7 @@ def encode(args):
     t0 = time.perf_counter()
     out = model.encode_sensor(days, batch_size=args.batch_size)
     seconds = time.perf_counter() - t0
-    assert out.shape == (args.days, model.sensor_encoder.output_dim)
+    assert out.shape == (args.days, model.sensor_encoder.embed_dim)
     flops = model_flops_per_sample(config)["sensor_forward"]
     peak = common.matmul_peak_flops()
     common.emit({

@@ -5,7 +5,7 @@
 For each input shape / patch (1440 x 34 with (10, 2) = 2448 tokens, 2880 x 34 with (10, 2) and
 1440 x 34 with (5, 2) = 4896 tokens each) and each attention implementation (``exact``:
 ``keras.ops.dot_product_attention``; ``chunked``: query blocks of ``--chunk-size``, recomputed in
-the backward pass; on JAX the hand-written backward of ``blockwise_attention_jax``; ``auto``: the
+the backward pass; on JAX the hand-written backward of ``sensorlm_keras.backend.jax.blockwise_attention``; ``auto``: the
 default ``attention_chunk_size="auto"``) one fresh
 subprocess builds a SensorLM with the base sensor tower (width 768, 12 heads; ``--layers``
 blocks) and a one-layer text tower, then runs ``--steps`` training steps. ``step_memory_gb`` is

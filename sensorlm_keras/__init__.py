@@ -29,6 +29,7 @@ _LAZY = {
     "CLIPLoss": "sensorlm_keras.losses.clip_loss",
 }
 _SUBMODULES = (
+    "backend",
     "data",
     "distribute",
     "errors",
@@ -39,7 +40,6 @@ _SUBMODULES = (
     "models",
     "runs",
     "tokenizers",
-    "trainers",
     "training",
     "utils",
 )

@@ -67,11 +67,11 @@ def test_keras_file_moves_between_backends(tmp_path, source, target):
 LOSS = """
 import json, numpy as np
 from keras import ops
-from sensorlm_keras.losses import sigmoid_loss
+from sensorlm_keras.losses import SigLIPLoss
 rng = np.random.default_rng(0)
 s = rng.standard_normal((8, 16)); s /= np.linalg.norm(s, axis=1, keepdims=True)
 t = rng.standard_normal((8, 16)); t /= np.linalg.norm(t, axis=1, keepdims=True)
-print(json.dumps({"loss": float(ops.convert_to_numpy(sigmoid_loss(s.astype("float32"), t.astype("float32"), 1.1, -3.0)))}))
+print(json.dumps({"loss": float(ops.convert_to_numpy(SigLIPLoss().embedding_loss(s.astype("float32"), t.astype("float32"), 1.1, -3.0)))}))
 """
 
 
@@ -88,7 +88,7 @@ def test_loss_agrees_across_backends():
 NUMPY_INFERENCE = """
 import json, numpy as np
 from sensorlm_keras import SensorLM
-from sensorlm_keras.trainers.default_train_step import DefaultTrainStep
+from sensorlm_keras.backend.numpy import TrainStep as DefaultTrainStep
 model = SensorLM.from_preset("sensorlm_tiny", sequence_length=120, num_channels=8,
                              patch_size=(10, 2))
 z = np.asarray(model.encode_sensor(np.zeros((2, 120, 8), "float32")))

@@ -7,6 +7,23 @@ from keras import ops
 
 from sensorlm_keras.errors import InputValidationError
 from sensorlm_keras.layers.multi_head_dot_product_attention import MultiHeadDotProductAttention
+from sensorlm_keras.utils.validation import check_positive_int
+
+
+def attend_with_learned_queries(attention, queries, inputs, padding_mask=None, training=None):
+    """Cross-attention of a learned ``(num_queries, width)`` query matrix over ``inputs``
+    ``(batch, tokens, input_width)``, the same queries for every example.
+
+    Shared by `AttentionalPooler` (N queries, CoCa) and `MAPHead` (one probe, ViT's MAP).
+
+    Returns:
+        ``(batch, num_queries, width)`` in the attention layer's compute dtype.
+    """
+    inputs = ops.cast(inputs, attention.compute_dtype)
+    queries = ops.cast(ops.reshape(queries, (-1, ops.shape(queries)[-1])), attention.compute_dtype)
+    batch = ops.shape(inputs)[0]
+    queries = ops.broadcast_to(queries[None], (batch,) + tuple(ops.shape(queries)))
+    return attention(queries, inputs, attention_mask=padding_mask, training=training)
 
 
 @keras.saving.register_keras_serializable(package="sensorlm_keras")
@@ -53,18 +70,15 @@ class AttentionalPooler(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        for field, value in (("num_queries", num_queries), ("num_heads", num_heads)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise InputValidationError(
-                    f"AttentionalPooler.{field}: expected a positive int, received {value!r}."
-                )
-        if width is not None and (isinstance(width, bool) or not isinstance(width, int) or width < 1):
-            raise InputValidationError(
-                f"AttentionalPooler.width: expected None or a positive int, received {width!r}."
-            )
-        self.num_queries = num_queries
-        self.num_heads = num_heads
-        self.width = width
+        self.num_queries = check_positive_int(
+            num_queries, "AttentionalPooler.num_queries", error=InputValidationError
+        )
+        self.num_heads = check_positive_int(
+            num_heads, "AttentionalPooler.num_heads", error=InputValidationError
+        )
+        self.width = check_positive_int(
+            width, "AttentionalPooler.width", allow_none=True, error=InputValidationError
+        )
         self.layer_norm_epsilon = float(layer_norm_epsilon)
         self.flash_attention = flash_attention
         policy = self.dtype_policy
@@ -101,13 +115,9 @@ class AttentionalPooler(keras.layers.Layer):
         self.built = True
 
     def call(self, inputs, padding_mask=None, training=None):
-        inputs = ops.cast(inputs, self.compute_dtype)
-        batch = ops.shape(inputs)[0]
-        queries = ops.cast(self.queries, self.compute_dtype)
-        queries = ops.broadcast_to(
-            queries[None], (batch, self.num_queries, ops.shape(queries)[-1])
+        x = attend_with_learned_queries(
+            self.attention, self.queries, inputs, padding_mask, training=training
         )
-        x = self.attention(queries, inputs, attention_mask=padding_mask, training=training)
         return self.norm(x)
 
     def compute_output_shape(self, input_shape):

@@ -1,8 +1,8 @@
 """`MAPHead`: multi-head attention pooling with a learned probe."""
 
 import keras
-from keras import ops
 
+from sensorlm_keras.layers.attentional_pooler import attend_with_learned_queries
 from sensorlm_keras.layers.mlp_block import MLPBlock
 from sensorlm_keras.layers.multi_head_dot_product_attention import MultiHeadDotProductAttention
 
@@ -66,11 +66,9 @@ class MAPHead(keras.layers.Layer):
         self.built = True
 
     def call(self, inputs, padding_mask=None, training=None):
-        inputs = ops.cast(inputs, self.compute_dtype)
-        batch = ops.shape(inputs)[0]
-        probe = ops.cast(self.probe, self.compute_dtype)
-        probe = ops.broadcast_to(probe, (batch, 1, ops.shape(probe)[-1]))
-        x = self.attention(probe, inputs, attention_mask=padding_mask, training=training)
+        x = attend_with_learned_queries(
+            self.attention, self.probe, inputs, padding_mask, training=training
+        )
         x = x + self.mlp(self.norm(x), training=training)
         return x[:, 0, :]
 

@@ -3,12 +3,8 @@
 import keras
 from keras import ops
 
+from sensorlm_keras import backend
 from sensorlm_keras.errors import InputValidationError
-from sensorlm_keras.layers.chunked_attention import (
-    chunked_dot_product_attention,
-    resolve_attention_chunk_size,
-    uses_tensorflow_cpu_attention,
-)
 
 
 @keras.saving.register_keras_serializable(package="sensorlm_keras")
@@ -19,19 +15,21 @@ class MultiHeadDotProductAttention(keras.layers.Layer):
     ``(width, 3, heads, head_dim)`` kernel (one matmul instead of three). Cross-attention
     (``cross_attention=True``) projects the query from ``query`` and key/value with one fused
     ``(value_width, 2, heads, head_dim)`` kernel from ``value``. The attention itself is
+    chosen by `sensorlm_keras.backend.dot_product_attention`: by default
     ``keras.ops.dot_product_attention``, so each backend uses its best kernel;
     ``flash_attention=None`` lets the backend decide (flash attention is never forced on, it
     raises on CPU).
 
-    With ``attention_chunk_size="auto"`` (the default of `SensorLMConfig`) on a CPU-only
-    TensorFlow, unmasked attention uses `sensorlm_keras.layers.attention_tensorflow` (the same
-    values, a closed-form gradient; 1.2x faster forward + backward at 2448 tokens).
+    With ``attention_chunk_size="auto"`` (the default of `SensorLMConfig`) the backend picks
+    what was measured to pay off on this machine: on a CPU-only TensorFlow, unmasked attention
+    has a closed-form gradient (the same values, 1.2x faster forward + backward at 2448
+    tokens); on a CPU-only JAX, sequences over 1024 tokens run in blocks with a hand-written
+    backward pass.
 
-    With ``attention_chunk_size`` set, long self- or cross-attention is computed over blocks of
-    queries, each recomputed in the backward pass (see
-    `sensorlm_keras.layers.chunked_attention`; on JAX, unmasked attention uses
-    `sensorlm_keras.layers.blockwise_attention_jax`): the same result as full attention, with
-    activation memory linear instead of quadratic in the number of tokens.
+    With ``attention_chunk_size`` an int, long self- or cross-attention is computed over blocks
+    of queries, each recomputed in the backward pass
+    (`sensorlm_keras.backend.chunked_dot_product_attention`): the same result as full
+    attention, with activation memory linear instead of quadratic in the number of tokens.
 
     Args:
         num_heads: int, number of attention heads.
@@ -41,9 +39,8 @@ class MultiHeadDotProductAttention(keras.layers.Layer):
         dropout: float, dropout rate on the attention output.
         flash_attention: None (backend decides), True or False.
         attention_chunk_size: None (full attention), a positive int (query block size, used
-            when the query is longer) or ``"auto"`` (chunk long sequences with JAX on
-            CPU-only machines, keep the backend kernel elsewhere; see
-            `sensorlm_keras.layers.chunked_attention.resolve_attention_chunk_size`).
+            when the query is longer) or ``"auto"`` (the backend's measured choice; see
+            `sensorlm_keras.backend.resolve_attention_chunk_size`).
         kernel_initializer: initializer of the projection kernels.
         **kwargs: standard layer arguments.
 
@@ -89,7 +86,7 @@ class MultiHeadDotProductAttention(keras.layers.Layer):
         self.use_bias = bool(use_bias)
         self.dropout = float(dropout)
         self.flash_attention = flash_attention
-        resolve_attention_chunk_size(attention_chunk_size, None)  # validates the value
+        backend.resolve_attention_chunk_size(attention_chunk_size, None)  # validates it
         self.attention_chunk_size = attention_chunk_size
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.dropout_layer = keras.layers.Dropout(self.dropout, dtype=self.dtype_policy)
@@ -214,27 +211,9 @@ class MultiHeadDotProductAttention(keras.layers.Layer):
         Returns:
             ``(batch, query_length, heads, head_dim)``.
         """
-        query_length, key_length = q.shape[1], k.shape[1]
-        chunk = None
-        if self.flash_attention is not True and None not in (query_length, key_length):
-            longest = max(query_length, key_length)
-            chunk = resolve_attention_chunk_size(self.attention_chunk_size, longest)
-        if chunk is not None and query_length > chunk:
-            return chunked_dot_product_attention(
-                q, k, v, mask=mask, is_causal=is_causal, chunk_size=chunk, remat=bool(training)
-            )
-        if (
-            self.attention_chunk_size == "auto"
-            and self.flash_attention is not True
-            and mask is None
-            and not is_causal
-            and uses_tensorflow_cpu_attention()
-        ):
-            from sensorlm_keras.layers.attention_tensorflow import attention_tensorflow
-
-            return attention_tensorflow(q, k, v)
-        return ops.dot_product_attention(
-            q, k, v, mask=mask, is_causal=is_causal, flash_attention=self.flash_attention
+        return backend.dot_product_attention(
+            q, k, v, mask=mask, is_causal=is_causal, flash_attention=self.flash_attention,
+            chunk_size=self.attention_chunk_size, training=training,
         )
 
     def project_output(self, out, training=None):

@@ -7,7 +7,7 @@ import keras
 from sensorlm_keras.layers.position_embedding import PositionEmbedding
 
 
-def token_and_position_embeddings(vocabulary_size, max_sequence_length, hidden_dim, dtype):
+def token_and_position_embeddings(vocabulary_size, max_text_length, hidden_dim, dtype):
     """Return ``(token_embedding, position_embedding)`` layers named as the towers save them.
 
     The token table is initialised with standard deviation ``1 / sqrt(hidden_dim)``; the
@@ -15,7 +15,7 @@ def token_and_position_embeddings(vocabulary_size, max_sequence_length, hidden_d
 
     Args:
         vocabulary_size: int, rows of the token table.
-        max_sequence_length: int, number of learned positions.
+        max_text_length: int, number of learned positions.
         hidden_dim: int, embedding width.
         dtype: the owner's dtype policy.
     """
@@ -27,6 +27,6 @@ def token_and_position_embeddings(vocabulary_size, max_sequence_length, hidden_d
         name="token_embedding",
     )
     position_embedding = PositionEmbedding(
-        max_sequence_length, dtype=dtype, name="position_embedding"
+        max_text_length, dtype=dtype, name="position_embedding"
     )
     return token_embedding, position_embedding

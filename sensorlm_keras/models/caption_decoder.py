@@ -7,10 +7,12 @@ from sensorlm_keras.errors import InputValidationError
 from sensorlm_keras.layers.attentional_pooler import AttentionalPooler
 from sensorlm_keras.layers.token_embeddings import token_and_position_embeddings
 from sensorlm_keras.layers.transformer_decoder_block import TransformerDecoderBlock
+from sensorlm_keras.models.backbone import Backbone
+from sensorlm_keras.utils.validation import check_int, check_positive_int
 
 
 @keras.saving.register_keras_serializable(package="sensorlm_keras")
-class CaptionDecoder(keras.Model):
+class CaptionDecoder(Backbone):
     """Causal text decoder conditioned on sensor tokens.
 
     token + position embedding -> ``num_unimodal_layers`` causal text-only blocks ->
@@ -31,7 +33,7 @@ class CaptionDecoder(keras.Model):
 
     Args:
         vocabulary_size: int, number of token ids.
-        max_sequence_length: int, number of learned positions (longest caption).
+        max_text_length: int, number of learned positions (longest caption).
         hidden_dim: int, decoder width.
         num_heads: int, attention heads.
         mlp_dim: int, MLP hidden width.
@@ -58,7 +60,7 @@ class CaptionDecoder(keras.Model):
     import numpy as np
     from sensorlm_keras.models import CaptionDecoder
 
-    decoder = CaptionDecoder(vocabulary_size=100, max_sequence_length=16, hidden_dim=32,
+    decoder = CaptionDecoder(vocabulary_size=100, max_text_length=16, hidden_dim=32,
                              num_heads=2, mlp_dim=64, num_unimodal_layers=1,
                              num_multimodal_layers=1, num_pooler_queries=4, sensor_width=48)
     logits = decoder(np.array([[5, 6, 1, 0]]), np.zeros((1, 12, 48), "float32"))  # (1, 4, 100)
@@ -68,7 +70,7 @@ class CaptionDecoder(keras.Model):
     def __init__(
         self,
         vocabulary_size=32000,
-        max_sequence_length=1024,
+        max_text_length=1024,
         hidden_dim=768,
         num_heads=12,
         mlp_dim=3072,
@@ -84,41 +86,37 @@ class CaptionDecoder(keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if int(num_multimodal_layers) < 1 or int(num_unimodal_layers) < 0:
-            raise InputValidationError(
-                "CaptionDecoder: expected num_multimodal_layers >= 1 and num_unimodal_layers "
-                f">= 0, received {num_multimodal_layers!r} and {num_unimodal_layers!r}."
-            )
-        if not 0 <= int(start_token_id) < int(vocabulary_size):
-            raise InputValidationError(
-                f"CaptionDecoder.start_token_id: expected 0..{int(vocabulary_size) - 1}, "
-                f"received {start_token_id!r}."
-            )
-        self.vocabulary_size = int(vocabulary_size)
-        self.max_sequence_length = int(max_sequence_length)
+        field = "CaptionDecoder"
+        self.vocabulary_size = check_positive_int(vocabulary_size, f"{field}.vocabulary_size",
+                                                  error=InputValidationError)
+        self.max_text_length = int(max_text_length)
         self.hidden_dim = int(hidden_dim)
         self.num_heads = int(num_heads)
         self.mlp_dim = int(mlp_dim)
-        self.num_unimodal_layers = int(num_unimodal_layers)
-        self.num_multimodal_layers = int(num_multimodal_layers)
-        if num_pooler_queries is not None and (
-            isinstance(num_pooler_queries, bool) or int(num_pooler_queries) < 1
-        ):
-            raise InputValidationError(
-                "CaptionDecoder.num_pooler_queries: expected a positive int or None, received "
-                f"{num_pooler_queries!r}."
-            )
-        self.num_pooler_queries = None if num_pooler_queries is None else int(num_pooler_queries)
+        self.num_unimodal_layers = check_int(num_unimodal_layers, f"{field}.num_unimodal_layers",
+                                             minimum=0, error=InputValidationError)
+        self.num_multimodal_layers = check_positive_int(
+            num_multimodal_layers, f"{field}.num_multimodal_layers", error=InputValidationError
+        )
+        self.num_pooler_queries = check_positive_int(
+            num_pooler_queries, f"{field}.num_pooler_queries", allow_none=True,
+            error=InputValidationError,
+        )
         self.sensor_width = int(sensor_width)
         self.tie_embeddings = bool(tie_embeddings)
         self.dropout = float(dropout)
         self.layer_norm_epsilon = float(layer_norm_epsilon)
         self.flash_attention = flash_attention
-        self.start_token_id = int(start_token_id)
+        self.start_token_id = check_int(start_token_id, f"{field}.start_token_id", minimum=0,
+                                        maximum=self.vocabulary_size - 1,
+                                        error=InputValidationError)
+        self._build_layers()
+        self.build((None, self.max_text_length), (None, None, self.sensor_width))
 
+    def _build_layers(self):
         policy = self.dtype_policy
         self.token_embedding, self.position_embedding = token_and_position_embeddings(
-            self.vocabulary_size, self.max_sequence_length, self.hidden_dim, policy
+            self.vocabulary_size, self.max_text_length, self.hidden_dim, policy
         )
         self.pooler = self.context_norm = self.context_projection = None
         if self.num_pooler_queries is not None:
@@ -127,7 +125,7 @@ class CaptionDecoder(keras.Model):
                 self.num_heads,
                 width=self.hidden_dim,
                 layer_norm_epsilon=self.layer_norm_epsilon,
-                flash_attention=flash_attention,
+                flash_attention=self.flash_attention,
                 dtype=policy,
                 name="pooler",
             )
@@ -139,22 +137,8 @@ class CaptionDecoder(keras.Model):
                 self.context_projection = keras.layers.Dense(
                     self.hidden_dim, dtype=policy, name="context_projection"
                 )
-
-        def block(i, cross):
-            kind = "multimodal" if cross else "unimodal"
-            return TransformerDecoderBlock(
-                self.num_heads,
-                self.mlp_dim,
-                cross_attention=cross,
-                dropout=self.dropout,
-                layer_norm_epsilon=self.layer_norm_epsilon,
-                flash_attention=flash_attention,
-                dtype=policy,
-                name=f"{kind}_block_{i}",
-            )
-
-        self.unimodal_blocks = [block(i, False) for i in range(self.num_unimodal_layers)]
-        self.multimodal_blocks = [block(i, True) for i in range(self.num_multimodal_layers)]
+        self.unimodal_blocks = [self._block(i, False) for i in range(self.num_unimodal_layers)]
+        self.multimodal_blocks = [self._block(i, True) for i in range(self.num_multimodal_layers)]
         self.final_norm = keras.layers.LayerNormalization(
             epsilon=self.layer_norm_epsilon, dtype=policy, name="final_norm"
         )
@@ -163,7 +147,19 @@ class CaptionDecoder(keras.Model):
             if self.tie_embeddings
             else keras.layers.Dense(self.vocabulary_size, dtype=policy, name="output_projection")
         )
-        self.build((None, self.max_sequence_length), (None, None, self.sensor_width))
+
+    def _block(self, index, cross_attention):
+        kind = "multimodal" if cross_attention else "unimodal"
+        return TransformerDecoderBlock(
+            self.num_heads,
+            self.mlp_dim,
+            cross_attention=cross_attention,
+            dropout=self.dropout,
+            layer_norm_epsilon=self.layer_norm_epsilon,
+            flash_attention=self.flash_attention,
+            dtype=self.dtype_policy,
+            name=f"{kind}_block_{index}",
+        )
 
     @property
     def blocks(self):
@@ -199,10 +195,10 @@ class CaptionDecoder(keras.Model):
             raise InputValidationError(
                 f"token_ids: expected rank 2 (batch, length), received shape {shape}."
             )
-        if shape[1] is not None and shape[1] > self.max_sequence_length:
+        if shape[1] is not None and shape[1] > self.max_text_length:
             raise InputValidationError(
-                f"token_ids: length {shape[1]} exceeds the decoder's max_sequence_length "
-                f"{self.max_sequence_length}."
+                f"token_ids: length {shape[1]} exceeds the decoder's max_text_length "
+                f"{self.max_text_length}."
             )
 
     def shift_right(self, token_ids):
@@ -245,9 +241,9 @@ class CaptionDecoder(keras.Model):
     # ------------------------------------------------------------------ incremental decoding
     def init_cache(self, batch_size, max_length):
         """Zero self-attention caches, one ``(batch, 2, max_length, heads, head_dim)`` per block."""
-        if not 1 <= int(max_length) <= self.max_sequence_length:
+        if not 1 <= int(max_length) <= self.max_text_length:
             raise InputValidationError(
-                f"max_length: expected 1..{self.max_sequence_length} (the decoder's positions), "
+                f"max_length: expected 1..{self.max_text_length} (the decoder's positions), "
                 f"received {max_length!r}."
             )
         return [b.init_cache(batch_size, max_length) for b in self.blocks]
@@ -290,12 +286,10 @@ class CaptionDecoder(keras.Model):
         return (token_ids_shape[0], token_ids_shape[1], self.vocabulary_size)
 
     def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "dtype": keras.dtype_policies.serialize(self.dtype_policy),
+        config = super().get_config()
+        config.update({
             "vocabulary_size": self.vocabulary_size,
-            "max_sequence_length": self.max_sequence_length,
+            "max_text_length": self.max_text_length,
             "hidden_dim": self.hidden_dim,
             "num_heads": self.num_heads,
             "mlp_dim": self.mlp_dim,
@@ -308,11 +302,12 @@ class CaptionDecoder(keras.Model):
             "layer_norm_epsilon": self.layer_norm_epsilon,
             "flash_attention": self.flash_attention,
             "start_token_id": self.start_token_id,
-        }
+        })
+        return config
 
     @classmethod
     def from_config(cls, config):
         config = dict(config)
-        if isinstance(config.get("dtype"), dict):
-            config["dtype"] = keras.dtype_policies.deserialize(config["dtype"])
-        return cls(**config)
+        if "max_sequence_length" in config:  # the name before max_text_length
+            config["max_text_length"] = config.pop("max_sequence_length")
+        return super().from_config(config)

@@ -9,6 +9,8 @@ from sensorlm_keras.layers.patch_embedding import PatchEmbedding
 from sensorlm_keras.layers.position_embedding import PositionEmbedding
 from sensorlm_keras.layers.sinusoidal_initializer import SinusoidalInitializer
 from sensorlm_keras.layers.transformer_block import TransformerBlock
+from sensorlm_keras.models.backbone import Backbone
+from sensorlm_keras.utils.validation import check_choice
 
 POSITION_INITIALIZERS = {
     "normal": lambda: None,  # PositionEmbedding's default: RandomNormal(1 / sqrt(width))
@@ -17,7 +19,7 @@ POSITION_INITIALIZERS = {
 
 
 @keras.saving.register_keras_serializable(package="sensorlm_keras")
-class SensorEncoder(keras.Model):
+class SensorEncoder(Backbone):
     """Sensor ViT: patches -> position embedding -> blocks -> LN -> MAP head -> (projection) -> L2.
 
     The input day ``(batch, sequence_length, num_channels)`` is cut into ``patch_size`` patches
@@ -26,21 +28,23 @@ class SensorEncoder(keras.Model):
     ``embed_dim`` and L2-normalised in float32. The model is built at construction.
 
     Args:
-        sequence_length: int, minutes per example.
+        sequence_length: int, minutes (time steps) per example.
         num_channels: int, channels per minute.
         patch_size: ``(time, channels)`` patch size.
         hidden_dim: int, token width.
         num_layers: int, number of transformer blocks.
         num_heads: int, attention heads.
         mlp_dim: int, MLP hidden width.
-        embed_dim: int or None; when given, a Dense projection to this width follows pooling.
+        embed_dim: int or None, output width; None (default) = ``hidden_dim``.
+        projection: None (default: a Dense projection only when ``embed_dim`` differs from
+            ``hidden_dim``), True or False.
         dropout: float, dropout rate.
         layer_norm_epsilon: float, LayerNorm epsilon.
         flash_attention: None (backend decides), True or False.
         normalize: bool, L2-normalise the output (default True).
         attention_chunk_size: None, a positive int or ``"auto"``: exact attention over blocks
             of that many queries, rematerialised (activation memory linear in tokens; see
-            `sensorlm_keras.layers.chunked_attention`).
+            `sensorlm_keras.backend.dot_product_attention`).
         remat: bool, rematerialise every transformer block in the backward pass
             (`keras.remat`): less activation memory for about one extra forward pass.
         position_initializer: initial value of the learned position embedding: ``"normal"``
@@ -62,6 +66,7 @@ class SensorEncoder(keras.Model):
     encoder = SensorEncoder(sequence_length=120, num_channels=8, hidden_dim=32, num_layers=1,
                             num_heads=2, mlp_dim=64)
     z = encoder(np.zeros((2, 120, 8), "float32"))   # (2, 32), unit rows
+    tokens = encoder.encode_tokens(np.zeros((2, 120, 8), "float32"))   # (2, 48, 32)
     ```
     """
 
@@ -75,6 +80,7 @@ class SensorEncoder(keras.Model):
         num_heads=12,
         mlp_dim=3072,
         embed_dim=None,
+        projection=None,
         dropout=0.0,
         layer_norm_epsilon=1e-6,
         flash_attention=None,
@@ -92,20 +98,32 @@ class SensorEncoder(keras.Model):
         self.num_layers = int(num_layers)
         self.num_heads = int(num_heads)
         self.mlp_dim = int(mlp_dim)
-        self.embed_dim = None if embed_dim is None else int(embed_dim)
+        self.embed_dim = self.hidden_dim if embed_dim is None else int(embed_dim)
+        self._projection_mode = check_choice(
+            projection, "SensorEncoder.projection", (None, True, False),
+            error=InputValidationError,
+        )
         self.dropout = float(dropout)
         self.layer_norm_epsilon = float(layer_norm_epsilon)
         self.flash_attention = flash_attention
         self.normalize = bool(normalize)
         self.attention_chunk_size = attention_chunk_size
         self.remat = bool(remat)
-        if position_initializer not in POSITION_INITIALIZERS:
-            raise InputValidationError(
-                "SensorEncoder.position_initializer: expected one of "
-                f"{list(POSITION_INITIALIZERS)}, received {position_initializer!r}."
-            )
-        self.position_initializer = position_initializer
+        self.position_initializer = check_choice(
+            position_initializer, "SensorEncoder.position_initializer", POSITION_INITIALIZERS,
+            error=InputValidationError,
+        )
+        self._build_layers()
+        self.build((None, self.sequence_length, self.num_channels))
 
+    @property
+    def uses_projection(self):
+        """Whether a Dense projection follows pooling (``projection`` None: widths differ)."""
+        if self._projection_mode is None:
+            return self.embed_dim != self.hidden_dim
+        return bool(self._projection_mode)
+
+    def _build_layers(self):
         policy = self.dtype_policy
         self.patch_embedding = PatchEmbedding(
             self.hidden_dim, patch_size=self.patch_size, dtype=policy, name="patch_embedding"
@@ -114,7 +132,7 @@ class SensorEncoder(keras.Model):
         self.num_tokens = grid[0] * grid[1]
         self.position_embedding = PositionEmbedding(
             self.num_tokens,
-            initializer=POSITION_INITIALIZERS[position_initializer](),
+            initializer=POSITION_INITIALIZERS[self.position_initializer](),
             dtype=policy,
             name="position_embedding",
         )
@@ -124,8 +142,8 @@ class SensorEncoder(keras.Model):
                 self.mlp_dim,
                 dropout=self.dropout,
                 layer_norm_epsilon=self.layer_norm_epsilon,
-                flash_attention=flash_attention,
-                attention_chunk_size=attention_chunk_size,
+                flash_attention=self.flash_attention,
+                attention_chunk_size=self.attention_chunk_size,
                 remat=self.remat,
                 dtype=policy,
                 name=f"block_{i}",
@@ -139,21 +157,16 @@ class SensorEncoder(keras.Model):
             self.num_heads,
             self.mlp_dim,
             layer_norm_epsilon=self.layer_norm_epsilon,
-            flash_attention=flash_attention,
+            flash_attention=self.flash_attention,
             dtype=policy,
             name="map_head",
         )
         self.projection = (
             keras.layers.Dense(self.embed_dim, dtype=policy, name="projection")
-            if self.embed_dim is not None
+            if self.uses_projection
             else None
         )
         self.l2_normalization = L2Normalization(name="l2_normalization")
-        self.build((None, self.sequence_length, self.num_channels))
-
-    @property
-    def output_dim(self):
-        return self.embed_dim if self.embed_dim is not None else self.hidden_dim
 
     def check_input_shape(self, shape):
         """Raise `InputValidationError` if ``shape`` is not ``(batch, T, C)`` of this model."""
@@ -183,10 +196,9 @@ class SensorEncoder(keras.Model):
             block.build(token_shape)
         self.final_norm.build(token_shape)
         self.map_head.build(token_shape)
-        pooled = (input_shape[0], self.hidden_dim)
         if self.projection is not None:
-            self.projection.build(pooled)
-        self.l2_normalization.build((input_shape[0], self.output_dim))
+            self.projection.build((input_shape[0], self.hidden_dim))
+        self.l2_normalization.build((input_shape[0], self.embed_dim))
         self.built = True
 
     def encode_tokens(self, inputs, training=None):
@@ -198,23 +210,20 @@ class SensorEncoder(keras.Model):
             x = block(x, training=training)
         return self.final_norm(x)
 
+    def pool_tokens(self, tokens, training=None):
+        """The day's embedding ``(batch, embed_dim)`` (float32) from `encode_tokens`' output:
+        MAP head, projection, L2 normalisation."""
+        return self._embedding(self.map_head(tokens, training=training))
+
     def call(self, inputs, training=None):
-        x = self.encode_tokens(inputs, training=training)
-        x = self.map_head(x, training=training)
-        if self.projection is not None:
-            x = self.projection(x)
-        if self.normalize:
-            return self.l2_normalization(x)
-        return keras.ops.cast(x, "float32")
+        return self.pool_tokens(self.encode_tokens(inputs, training=training), training=training)
 
     def compute_output_shape(self, input_shape):
-        return (input_shape[0], self.output_dim)
+        return (input_shape[0], self.embed_dim)
 
     def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "dtype": keras.dtype_policies.serialize(self.dtype_policy),
+        config = super().get_config()
+        config.update({
             "sequence_length": self.sequence_length,
             "num_channels": self.num_channels,
             "patch_size": list(self.patch_size),
@@ -223,6 +232,7 @@ class SensorEncoder(keras.Model):
             "num_heads": self.num_heads,
             "mlp_dim": self.mlp_dim,
             "embed_dim": self.embed_dim,
+            "projection": self.uses_projection,
             "dropout": self.dropout,
             "layer_norm_epsilon": self.layer_norm_epsilon,
             "flash_attention": self.flash_attention,
@@ -230,11 +240,12 @@ class SensorEncoder(keras.Model):
             "attention_chunk_size": self.attention_chunk_size,
             "remat": self.remat,
             "position_initializer": self.position_initializer,
-        }
+        })
+        return config
 
     @classmethod
     def from_config(cls, config):
         config = dict(config)
-        if isinstance(config.get("dtype"), dict):
-            config["dtype"] = keras.dtype_policies.deserialize(config["dtype"])
-        return cls(**config)
+        if "projection" not in config:  # saved before `projection`: embed_dim meant "project"
+            config["projection"] = config.get("embed_dim") is not None
+        return super().from_config(config)

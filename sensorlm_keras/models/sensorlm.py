@@ -6,27 +6,31 @@ import keras
 import numpy as np
 from keras import ops
 
+from sensorlm_keras import backend
 from sensorlm_keras.errors import ConfigError, InputValidationError, describe
-from sensorlm_keras.losses import contrastive_ops
+from sensorlm_keras.losses import CLIPLoss, SigLIPLoss, contrastive_logits
+from sensorlm_keras.models.backbone import Backbone
 from sensorlm_keras.models.sensor_encoder import SensorEncoder
 from sensorlm_keras.models.sensorlm_config import PRESETS, SensorLMConfig
 from sensorlm_keras.models.text_encoder import TextEncoder
-from sensorlm_keras.trainers import train_step_mixin
 from sensorlm_keras.utils import validation
-from sensorlm_keras.utils.no_grad import no_grad
+from sensorlm_keras.utils.tf_data import is_tf_dataset, masks_to_int32
 
-_TrainStep = train_step_mixin()
+LOSSES = {"sigmoid": SigLIPLoss, "softmax": CLIPLoss}
 
 
 @keras.saving.register_keras_serializable(package="sensorlm_keras")
-class SensorLM(_TrainStep, keras.Model):
+class SensorLM(backend.train_step_class(), Backbone):
     """Two-tower SensorLM: a sensor ViT and a text transformer aligned by a contrastive loss.
 
     ``model(inputs)`` returns ``{"sensor_embeddings": (B, D), "text_embeddings": (B, D)}``, both
     L2-normalised float32. Training with ``model.fit`` computes the loss in `compute_loss` from
-    those embeddings (one forward pass per step): the sigmoid loss
-    ``-sum log sigmoid(y_ij (exp(t') s_i . t_j + b))`` normalised by B (``"paper"``) or by B^2
-    (``"pairs"``), or the softmax CLIP loss. ``t'`` and ``b`` are learnable scalars (float32).
+    those embeddings (one forward pass per step) with the contrastive loss given to
+    ``compile(loss=...)``, a `SigLIPLoss` (``loss_type="sigmoid"``) or `CLIPLoss`
+    (``"softmax"``); without one, the model's default built from ``loss_normalization`` and
+    ``loss_chunk_size``: the sigmoid loss ``-sum log sigmoid(y_ij (exp(t') s_i . t_j + b))``
+    normalised by B (``"paper"``) or by B^2 (``"pairs"``). ``t'`` and ``b`` are learnable
+    scalars (float32).
 
     Logged metrics: ``loss``, ``temperature`` (exp t'), ``bias``, ``positive_logit`` and
     ``negative_logit`` (mean logits of matching / non-matching pairs),
@@ -38,8 +42,9 @@ class SensorLM(_TrainStep, keras.Model):
         text_encoder: a `TextEncoder` with the same output width.
         loss_type: ``"sigmoid"`` (default) or ``"softmax"``.
         loss_normalization: ``"paper"`` (default) or ``"pairs"``.
-        loss_chunk_size: None (default) or an int: compute the sigmoid loss in blocks of this
-            many texts so the full global B x B logits never exist at once (same value).
+        loss_chunk_size: None (default) or an int: the default sigmoid loss computes its logits
+            in blocks of this many texts, so the full global B x B logits never exist at once
+            (same value).
         global_negatives: under `tf.distribute`, score local rows against the text
             embeddings of all replicas (default True). False keeps local negatives only,
             which changes the loss (kept for comparison; not recommended).
@@ -67,7 +72,7 @@ class SensorLM(_TrainStep, keras.Model):
         "token_ids": np.random.randint(3, 100, size=(8, 16)),
         "padding_mask": np.ones((8, 16), bool),
     }
-    model.compile(optimizer="adam")
+    model.compile(optimizer="adam")   # or loss=SigLIPLoss(normalization="pairs")
     model.fit(batch, batch_size=8, epochs=1)
     sensor_z = model.encode_sensor(batch["sensor"])
     text_z = model.encode_text(batch["token_ids"], batch["padding_mask"])
@@ -88,41 +93,29 @@ class SensorLM(_TrainStep, keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if not isinstance(sensor_encoder, SensorEncoder):
-            raise ConfigError(
-                f"SensorLM.sensor_encoder: expected a SensorEncoder, received "
-                f"{type(sensor_encoder).__name__}."
-            )
-        if not isinstance(text_encoder, TextEncoder):
-            raise ConfigError(
-                f"SensorLM.text_encoder: expected a TextEncoder, received "
-                f"{type(text_encoder).__name__}."
-            )
-        if sensor_encoder.output_dim != text_encoder.embed_dim:
+        for field, value, cls in (("sensor_encoder", sensor_encoder, SensorEncoder),
+                                  ("text_encoder", text_encoder, TextEncoder)):
+            if not isinstance(value, cls):
+                raise ConfigError(
+                    f"SensorLM.{field}: expected a {cls.__name__}, received "
+                    f"{type(value).__name__}."
+                )
+        if sensor_encoder.embed_dim != text_encoder.embed_dim:
             raise ConfigError(
                 "SensorLM: the towers' output widths differ: sensor encoder gives "
-                f"{sensor_encoder.output_dim}, text encoder gives {text_encoder.embed_dim}."
+                f"{sensor_encoder.embed_dim}, text encoder gives {text_encoder.embed_dim}."
             )
-        if loss_type not in ("sigmoid", "softmax"):
-            raise ConfigError(
-                f"SensorLM.loss_type: expected 'sigmoid' or 'softmax', received {loss_type!r}."
-            )
-        contrastive_ops.check_normalization(loss_normalization)
         self.sensor_encoder = sensor_encoder
         self.text_encoder = text_encoder
-        self.loss_type = loss_type
+        self.loss_type = validation.check_choice(loss_type, "SensorLM.loss_type", tuple(LOSSES))
         self.loss_normalization = loss_normalization
         self.logit_scale_init = float(logit_scale_init)
         self.logit_bias_init = float(logit_bias_init)
-        if loss_chunk_size is not None and (
-            isinstance(loss_chunk_size, bool) or int(loss_chunk_size) < 1
-        ):
-            raise ConfigError(
-                f"SensorLM.loss_chunk_size: expected None or a positive int, received "
-                f"{loss_chunk_size!r}."
-            )
-        self.loss_chunk_size = None if loss_chunk_size is None else int(loss_chunk_size)
+        self.loss_chunk_size = validation.check_positive_int(
+            loss_chunk_size, "SensorLM.loss_chunk_size", allow_none=True
+        )
         self.global_negatives = bool(global_negatives)
+        self._default_loss = self._make_default_loss()
         self.logit_scale = self.add_weight(
             name="logit_scale",
             shape=(),
@@ -144,7 +137,23 @@ class SensorLM(_TrainStep, keras.Model):
         self.text_to_sensor_tracker = keras.metrics.Mean(name="text_to_sensor_top1")
         self.built = True
 
+    def _make_default_loss(self):
+        if self.loss_type == "sigmoid":
+            return SigLIPLoss(self.loss_normalization, chunk_size=self.loss_chunk_size)
+        from sensorlm_keras.losses.contrastive_ops import check_normalization
+
+        check_normalization(self.loss_normalization)
+        return CLIPLoss()
+
     # ------------------------------------------------------------------ construction
+    @classmethod
+    def _towers(cls, config, dtype=None):
+        """``(SensorEncoder, TextEncoder)`` with fresh weights for ``config``."""
+        sensor = SensorEncoder(**config.arguments("sensor_encoder"), dtype=dtype,
+                               name="sensor_encoder")
+        text = TextEncoder(**config.arguments("text_encoder"), dtype=dtype, name="text_encoder")
+        return sensor, text
+
     @classmethod
     def from_sensorlm_config(cls, config, dtype=None, name=None):
         """Build fresh weights for a `SensorLMConfig`."""
@@ -153,50 +162,9 @@ class SensorLM(_TrainStep, keras.Model):
                 f"SensorLM.from_sensorlm_config: expected a SensorLMConfig, received "
                 f"{type(config).__name__}."
             )
-        sensor = SensorEncoder(
-            sequence_length=config.sequence_length,
-            num_channels=config.num_channels,
-            patch_size=config.patch_size,
-            hidden_dim=config.sensor_hidden_dim,
-            num_layers=config.sensor_num_layers,
-            num_heads=config.sensor_num_heads,
-            mlp_dim=config.sensor_mlp_dim,
-            embed_dim=config.embed_dim if config.uses_sensor_projection else None,
-            dropout=config.dropout,
-            layer_norm_epsilon=config.layer_norm_epsilon,
-            flash_attention=config.flash_attention,
-            attention_chunk_size=config.attention_chunk_size,
-            remat=config.remat,
-            position_initializer=config.sensor_position_initializer,
-            dtype=dtype,
-            name="sensor_encoder",
-        )
-        text = TextEncoder(
-            vocabulary_size=config.vocabulary_size,
-            max_sequence_length=config.max_text_length,
-            hidden_dim=config.text_hidden_dim,
-            num_layers=config.text_num_layers,
-            num_heads=config.text_num_heads,
-            mlp_dim=config.text_mlp_dim,
-            embed_dim=config.embed_dim,
-            pooling=config.text_pooling,
-            dropout=config.dropout,
-            layer_norm_epsilon=config.layer_norm_epsilon,
-            flash_attention=config.flash_attention,
-            dtype=dtype,
-            name="text_encoder",
-        )
-        return cls(
-            sensor,
-            text,
-            loss_type=config.loss,
-            loss_normalization=config.loss_normalization,
-            logit_scale_init=config.logit_scale_init,
-            logit_bias_init=config.logit_bias_init,
-            loss_chunk_size=config.loss_chunk_size,
-            dtype=dtype,
-            name=name or "sensorlm",
-        )
+        config = config.base_config()
+        return cls(*cls._towers(config, dtype), **config.arguments("model"), dtype=dtype,
+                   name=name or "sensorlm")
 
     @classmethod
     def from_preset(cls, preset, dtype=None, **overrides):
@@ -211,60 +179,72 @@ class SensorLM(_TrainStep, keras.Model):
     @property
     def config(self):
         """The `SensorLMConfig` equivalent to this model's architecture."""
-        s, t = self.sensor_encoder, self.text_encoder
-        return SensorLMConfig(
-            sequence_length=s.sequence_length,
-            num_channels=s.num_channels,
-            patch_size=s.patch_size,
-            sensor_hidden_dim=s.hidden_dim,
-            sensor_num_layers=s.num_layers,
-            sensor_num_heads=s.num_heads,
-            sensor_mlp_dim=s.mlp_dim,
-            vocabulary_size=t.vocabulary_size,
-            max_text_length=t.max_sequence_length,
-            text_hidden_dim=t.hidden_dim,
-            text_num_layers=t.num_layers,
-            text_num_heads=t.num_heads,
-            text_mlp_dim=t.mlp_dim,
-            text_pooling=t.pooling,
-            embed_dim=t.embed_dim,
-            sensor_projection=s.embed_dim is not None,
-            dropout=s.dropout,
-            layer_norm_epsilon=s.layer_norm_epsilon,
-            flash_attention=s.flash_attention,
-            attention_chunk_size=s.attention_chunk_size,
-            remat=s.remat,
-            sensor_position_initializer=s.position_initializer,
-            loss=self.loss_type,
-            loss_normalization=self.loss_normalization,
-            logit_scale_init=self.logit_scale_init,
-            logit_bias_init=self.logit_bias_init,
-            loss_chunk_size=self.loss_chunk_size,
+        return SensorLMConfig.from_part_configs(
+            sensor_encoder=self.sensor_encoder.get_config(),
+            text_encoder=self.text_encoder.get_config(),
+            model=self.get_config(),
         )
 
     # ------------------------------------------------------------------ forward
-    def call(self, inputs, training=None):
+    def _unpack_inputs(self, inputs):
+        """``(sensor, token_ids, padding_mask or None)`` of an input dict, checked."""
         if not isinstance(inputs, dict):
             raise InputValidationError(
-                "SensorLM inputs: expected a dict with 'sensor', 'token_ids' and optionally "
-                f"'padding_mask', 'sensor_mask'; received {type(inputs).__name__}."
+                f"{type(self).__name__} inputs: expected a dict with 'sensor', 'token_ids' and "
+                f"optionally 'padding_mask', 'sensor_mask'; received {type(inputs).__name__}."
             )
         for key in ("sensor", "token_ids"):
             if key not in inputs:
-                raise InputValidationError(f"SensorLM inputs: missing required key {key!r}.")
+                raise InputValidationError(
+                    f"{type(self).__name__} inputs: missing required key {key!r}."
+                )
         sensor, token_ids = inputs["sensor"], inputs["token_ids"]
         b_sensor, b_text = sensor.shape[0], token_ids.shape[0]
         if b_sensor is not None and b_text is not None and b_sensor != b_text:
             raise InputValidationError(
-                f"SensorLM inputs: batch sizes differ between towers: sensor has {b_sensor} "
-                f"examples, token_ids has {b_text}."
+                f"{type(self).__name__} inputs: batch sizes differ between towers: sensor has "
+                f"{b_sensor} examples, token_ids has {b_text}."
             )
-        padding_mask = inputs.get("padding_mask")
-        sensor_embeddings = self.sensor_encoder(sensor, training=training)
-        text_embeddings = self.text_encoder(token_ids, padding_mask=padding_mask, training=training)
-        return {"sensor_embeddings": sensor_embeddings, "text_embeddings": text_embeddings}
+        return sensor, token_ids, inputs.get("padding_mask")
+
+    def call(self, inputs, training=None):
+        sensor, token_ids, padding_mask = self._unpack_inputs(inputs)
+        return {
+            "sensor_embeddings": self.sensor_encoder(sensor, training=training),
+            "text_embeddings": self.text_encoder(
+                token_ids, padding_mask=padding_mask, training=training
+            ),
+        }
 
     # ------------------------------------------------------------------ loss
+    def compile(self, optimizer="rmsprop", loss=None, **kwargs):
+        """`keras.Model.compile`; ``loss`` is None/``"auto"`` (the model's default contrastive
+        loss) or a `SigLIPLoss` (``loss_type="sigmoid"``) / `CLIPLoss` (``"softmax"``)."""
+        if isinstance(loss, str) and loss == "auto":
+            loss = None
+        expected = LOSSES[self.loss_type]
+        if loss is not None and not isinstance(loss, expected):
+            raise ConfigError(
+                f"compile(loss): this model (loss_type={self.loss_type!r}) trains with a "
+                f"{expected.__name__}, received {describe(loss)}."
+            )
+        super().compile(optimizer=optimizer, loss=loss, **kwargs)
+        # The loss is computed by `compute_loss` from the one forward pass, not by Keras'
+        # CompileLoss (which would map it onto the output dict); `self.loss` keeps it, and
+        # the compile config saves it.
+        self._compile_loss = None
+
+    def compile_from_config(self, config):
+        """Compile from a saved compile config (Keras skips a custom `compile` otherwise)."""
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        if self.optimizer is not None and self.built:
+            self.optimizer.build(self.trainable_variables)
+
+    @property
+    def contrastive_loss(self):
+        """The loss `compute_loss` uses: the compiled one, else the model's default."""
+        return self.loss if self.loss is not None else self._default_loss
+
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """Contrastive loss from the embeddings of the forward pass (``y`` is not used).
 
@@ -275,33 +255,13 @@ class SensorLM(_TrainStep, keras.Model):
         s = ops.cast(y_pred["sensor_embeddings"], "float32")
         t = ops.cast(y_pred["text_embeddings"], "float32")
         g = self._gather_for_loss(s, t)
-        s_local, t_all, offset = g["sensor_local"], g["text_all"], g["offset"]
-        rows_local = ops.cast(ops.shape(s_local)[0], "float32")
-        rows_global = rows_local * float(g["replicas"])
-        if self.loss_type == "sigmoid":
-            if self.loss_chunk_size:
-                total = contrastive_ops.chunked_sigmoid_loss_sum(
-                    s_local, t_all, self.logit_scale, self.logit_bias, self.loss_chunk_size,
-                    offset,
-                )
-            else:
-                logits = contrastive_ops.contrastive_logits(
-                    s_local, t_all, self.logit_scale, self.logit_bias
-                )
-                labels = contrastive_ops.positive_labels(
-                    ops.shape(s_local)[0], ops.shape(t_all)[0], offset
-                )
-                total = contrastive_ops.sigmoid_loss_sum(logits, labels)
-            if self.loss_normalization == "paper":
-                loss = total / rows_global
-            else:
-                loss = total / (rows_global * ops.cast(ops.shape(t_all)[0], "float32"))
-        else:
-            total = contrastive_ops.softmax_loss_sum_local(
-                s_local, g["text_local"], g["sensor_all"], t_all, self.logit_scale, offset
-            )
-            loss = total / (2.0 * rows_global)
-        self._update_logit_statistics(s_local, g["text_local"])
+        rows_global = ops.cast(ops.shape(g["sensor_local"])[0], "float32") * float(g["replicas"])
+        loss = self.contrastive_loss.embedding_loss(
+            g["sensor_local"], g["text_local"], self.logit_scale, self.logit_bias,
+            all_sensor_embeddings=g["sensor_all"], all_text_embeddings=g["text_all"],
+            positive_offset=g["offset"], num_rows_total=rows_global,
+        )
+        self._update_logit_statistics(g["sensor_local"], g["text_local"])
         if self.losses:
             loss = loss + ops.cast(ops.sum(ops.stack(self.losses)), "float32")
         return loss
@@ -311,7 +271,7 @@ class SensorLM(_TrainStep, keras.Model):
         s = ops.stop_gradient(sensor_local)
         t = ops.stop_gradient(text_local)
         bias = self.logit_bias if self.loss_type == "sigmoid" else None
-        logits = contrastive_ops.contrastive_logits(s, t, self.logit_scale, bias)
+        logits = contrastive_logits(s, t, self.logit_scale, bias)
         rows = ops.shape(logits)[0]
         is_pos = ops.eye(rows, dtype="float32")
         is_neg = 1.0 - is_pos
@@ -342,8 +302,8 @@ class SensorLM(_TrainStep, keras.Model):
                 k: (v.astype("int32") if k in ("padding_mask", "sensor_mask") else v)
                 for k, v in x.items()
             }
-        if type(x).__module__.startswith("tensorflow") and hasattr(x, "element_spec"):
-            return _masks_to_int32(x)
+        if is_tf_dataset(x):
+            return masks_to_int32(x)
         if isinstance(x, (list, tuple, np.ndarray)):
             raise InputValidationError(
                 "inputs: expected a dict with keys 'sensor', 'token_ids' and optionally "
@@ -384,20 +344,20 @@ class SensorLM(_TrainStep, keras.Model):
     def encode_text(self, token_ids, padding_mask=None, batch_size=64):
         """L2-normalised text embeddings ``(N, D)`` as a float32 NumPy array."""
         t = self.text_encoder
-        ids = validation.check_token_ids(token_ids, t.vocabulary_size, t.max_sequence_length)
+        ids = validation.check_token_ids(token_ids, t.vocabulary_size, t.max_text_length)
         if padding_mask is None:
             return self._batched(lambda i: t(i, training=False), [ids], batch_size)
         mask = validation.check_padding_mask(padding_mask, ids.shape)
         return self._batched(lambda i, m: t(i, padding_mask=m, training=False), [ids, mask], batch_size)
 
     def _batched(self, fn, arrays, batch_size):
-        if int(batch_size) < 1:
-            raise InputValidationError(f"batch_size: expected >= 1, received {batch_size!r}.")
+        batch_size = validation.check_positive_int(batch_size, "batch_size",
+                                                   error=InputValidationError)
         n = arrays[0].shape[0]
-        with no_grad():  # PyTorch would keep every activation for a backward pass
+        with backend.no_grad():  # PyTorch would keep every activation for a backward pass
             outputs = [
                 np.asarray(ops.convert_to_numpy(fn(*(a[i : i + batch_size] for a in arrays))))
-                for i in range(0, n, int(batch_size))
+                for i in range(0, n, batch_size)
             ]
         if not outputs:  # an empty batch: (0, D), the documented shape
             return np.zeros((0, self.text_encoder.embed_dim), np.float32)
@@ -421,7 +381,7 @@ class SensorLM(_TrainStep, keras.Model):
                 f"similarity: embedding widths differ: sensor {s.shape[1]}, text {t.shape[1]}."
             )
         bias = self.logit_bias if self.loss_type == "sigmoid" else None
-        logits = contrastive_ops.contrastive_logits(s, t, self.logit_scale, bias)
+        logits = contrastive_logits(s, t, self.logit_scale, bias)
         if probabilities:
             logits = (
                 ops.sigmoid(logits) if self.loss_type == "sigmoid" else ops.softmax(logits, axis=-1)
@@ -434,10 +394,8 @@ class SensorLM(_TrainStep, keras.Model):
 
     # ------------------------------------------------------------------ serialisation
     def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "dtype": keras.dtype_policies.serialize(self.dtype_policy),
+        config = super().get_config()
+        config.update({
             "sensor_encoder": keras.layers.serialize(self.sensor_encoder),
             "text_encoder": keras.layers.serialize(self.text_encoder),
             "loss_type": self.loss_type,
@@ -446,32 +404,12 @@ class SensorLM(_TrainStep, keras.Model):
             "logit_bias_init": self.logit_bias_init,
             "loss_chunk_size": self.loss_chunk_size,
             "global_negatives": self.global_negatives,
-        }
+        })
+        return config
 
     @classmethod
     def from_config(cls, config):
         config = dict(config)
-        config["sensor_encoder"] = keras.layers.deserialize(config["sensor_encoder"])
-        config["text_encoder"] = keras.layers.deserialize(config["text_encoder"])
-        if isinstance(config.get("dtype"), dict):
-            config["dtype"] = keras.dtype_policies.deserialize(config["dtype"])
-        return cls(**config)
-
-
-def _masks_to_int32(dataset):
-    """Map a tf.data dataset of input dicts so that bool tensors become int32."""
-    import tensorflow as tf
-
-    spec = dataset.element_spec
-    first = spec[0] if isinstance(spec, tuple) else spec
-    if not isinstance(first, dict) or not any(
-        getattr(s, "dtype", None) == tf.bool for s in first.values()
-    ):
-        return dataset
-
-    def cast(element):
-        return {k: (tf.cast(v, tf.int32) if v.dtype == tf.bool else v) for k, v in element.items()}
-
-    if isinstance(spec, tuple):
-        return dataset.map(lambda x, *rest: (cast(x), *rest))
-    return dataset.map(cast)
+        for part in ("sensor_encoder", "text_encoder"):
+            config[part] = keras.layers.deserialize(config[part])
+        return super().from_config(config)

@@ -4,24 +4,16 @@ import keras
 import numpy as np
 from keras import ops
 
+from sensorlm_keras import backend
 from sensorlm_keras.errors import ConfigError, InputValidationError
 from sensorlm_keras.models import caption_search
 from sensorlm_keras.models.caption_decoder import CaptionDecoder
 from sensorlm_keras.models.sensorlm import SensorLM
 from sensorlm_keras.models.sensorlm_coca_config import COCA_PRESETS, SensorLMCoCaConfig
-from sensorlm_keras.models.sensorlm_config import SensorLMConfig
 from sensorlm_keras.utils import validation
 
 PAD_ID, EOS_ID = 0, 1  # the caption tokenizer's ids (SensorLMTokenizer: <pad>=0, </s>=1)
 STRATEGIES = ("greedy", "beam", "top_p")
-_DECODER_FIELDS = (
-    "decoder_unimodal_layers",
-    "decoder_multimodal_layers",
-    "decoder_pooler_queries",
-    "tie_embeddings",
-    "captioning_loss_weight",
-    "label_smoothing",
-)
 
 
 @keras.saving.register_keras_serializable(package="sensorlm_keras")
@@ -48,8 +40,8 @@ class SensorLMCoCa(SensorLM):
     replicas (exact when replicas hold equally many caption tokens).
 
     Generation (`generate`) is Python-driven with a compiled one-token step and a key/value
-    cache (`tf.function` on TensorFlow, `jax.jit` on JAX, eager under `torch.no_grad` on
-    PyTorch); it is not part of an exported SavedModel.
+    cache (`sensorlm_keras.backend.compile_inference`: `tf.function` on TensorFlow, `jax.jit`
+    on JAX, eager under `torch.no_grad` on PyTorch); it is not part of an exported SavedModel.
 
     Args:
         sensor_encoder: a `SensorEncoder`.
@@ -110,20 +102,13 @@ class SensorLMCoCa(SensorLM):
                 f"({caption_decoder.vocabulary_size}) differs from the text encoder's "
                 f"({text_encoder.vocabulary_size})."
             )
-        w = captioning_loss_weight
-        if isinstance(w, bool) or not isinstance(w, (int, float)) or not np.isfinite(w) or w < 0:
-            raise ConfigError(
-                "SensorLMCoCa.captioning_loss_weight: expected a finite float >= 0, received "
-                f"{w!r}."
-            )
-        if not 0.0 <= float(label_smoothing) < 1.0:
-            raise ConfigError(
-                f"SensorLMCoCa.label_smoothing: expected a float in [0, 1), received "
-                f"{label_smoothing!r}."
-            )
         self.caption_decoder = caption_decoder
-        self.captioning_loss_weight = float(w)
-        self.label_smoothing = float(label_smoothing)
+        self.captioning_loss_weight = validation.check_float(
+            captioning_loss_weight, "SensorLMCoCa.captioning_loss_weight", minimum=0.0
+        )
+        self.label_smoothing = validation.check_float(
+            label_smoothing, "SensorLMCoCa.label_smoothing", 0.0, 1.0, exclusive_maximum=True
+        )
         self._loss_replicas = 1
         self._generation_fns = {}
         self.contrastive_loss_tracker = keras.metrics.Mean(name="contrastive_loss")
@@ -133,45 +118,18 @@ class SensorLMCoCa(SensorLM):
     # ------------------------------------------------------------------ construction
     @classmethod
     def from_sensorlm_config(cls, config, dtype=None, name=None):
-        """Build fresh weights for a `SensorLMCoCaConfig`."""
+        """Build fresh weights for a `SensorLMCoCaConfig` (the towers as `SensorLM` builds
+        them)."""
         if not isinstance(config, SensorLMCoCaConfig):
             raise ConfigError(
                 "SensorLMCoCa.from_sensorlm_config: expected a SensorLMCoCaConfig, received "
                 f"{type(config).__name__}."
             )
-        # The towers are built exactly as SensorLM builds them.
-        towers = SensorLM.from_sensorlm_config(config.base_config(), dtype=dtype)
-        decoder = CaptionDecoder(
-            vocabulary_size=config.vocabulary_size,
-            max_sequence_length=config.max_text_length,
-            hidden_dim=config.text_hidden_dim,
-            num_heads=config.text_num_heads,
-            mlp_dim=config.text_mlp_dim,
-            num_unimodal_layers=config.decoder_unimodal_layers,
-            num_multimodal_layers=config.decoder_multimodal_layers,
-            num_pooler_queries=config.decoder_pooler_queries,
-            sensor_width=config.sensor_hidden_dim,
-            tie_embeddings=config.tie_embeddings,
-            dropout=config.dropout,
-            layer_norm_epsilon=config.layer_norm_epsilon,
-            flash_attention=config.flash_attention,
-            dtype=dtype,
-            name="caption_decoder",
-        )
-        return cls(
-            towers.sensor_encoder,
-            towers.text_encoder,
-            decoder,
-            captioning_loss_weight=config.captioning_loss_weight,
-            label_smoothing=config.label_smoothing,
-            loss_type=towers.loss_type,
-            loss_normalization=towers.loss_normalization,
-            logit_scale_init=towers.logit_scale_init,
-            logit_bias_init=towers.logit_bias_init,
-            loss_chunk_size=towers.loss_chunk_size,
-            dtype=dtype,
-            name=name or "sensorlm_coca",
-        )
+        sensor, text = cls._towers(config, dtype)
+        decoder = CaptionDecoder(**config.arguments("caption_decoder"), dtype=dtype,
+                                 name="caption_decoder")
+        return cls(sensor, text, decoder, **config.arguments("model"), dtype=dtype,
+                   name=name or "sensorlm_coca")
 
     @classmethod
     def from_preset(cls, preset, dtype=None, **overrides):
@@ -185,63 +143,25 @@ class SensorLMCoCa(SensorLM):
 
     @property
     def config(self):
-        """The `SensorLMCoCaConfig` equivalent to this model's architecture."""
-        d = self.caption_decoder
-        base = super().config.to_dict()
-        return SensorLMCoCaConfig.from_dict(
-            {
-                **base,
-                "decoder_unimodal_layers": d.num_unimodal_layers,
-                "decoder_multimodal_layers": d.num_multimodal_layers,
-                "decoder_pooler_queries": d.num_pooler_queries,
-                "tie_embeddings": d.tie_embeddings,
-                "captioning_loss_weight": self.captioning_loss_weight,
-                "label_smoothing": self.label_smoothing,
-            }
-        )
-
-    def two_tower_config(self):
-        """The `SensorLMConfig` of the towers (decoder fields dropped)."""
-        return SensorLMConfig.from_dict(
-            {k: v for k, v in self.config.to_dict().items() if k not in _DECODER_FIELDS}
+        """The `SensorLMCoCaConfig` equivalent to this model's architecture (its two-tower part:
+        ``config.base_config()``)."""
+        return SensorLMCoCaConfig.from_part_configs(
+            sensor_encoder=self.sensor_encoder.get_config(),
+            text_encoder=self.text_encoder.get_config(),
+            caption_decoder=self.caption_decoder.get_config(),
+            model=self.get_config(),
         )
 
     # ------------------------------------------------------------------ forward
-    def _sensor_embeddings(self, sensor_tokens, training=None):
-        """`SensorEncoder.call` after `encode_tokens` (the tokens are reused by the decoder)."""
-        s = self.sensor_encoder
-        x = s.map_head(sensor_tokens, training=training)
-        if s.projection is not None:
-            x = s.projection(x)
-        if s.normalize:
-            return s.l2_normalization(x)
-        return ops.cast(x, "float32")
-
     def call(self, inputs, training=None):
-        if not isinstance(inputs, dict):
-            raise InputValidationError(
-                "SensorLMCoCa inputs: expected a dict with 'sensor', 'token_ids' and optionally "
-                f"'padding_mask', 'sensor_mask'; received {type(inputs).__name__}."
-            )
-        for key in ("sensor", "token_ids"):
-            if key not in inputs:
-                raise InputValidationError(f"SensorLMCoCa inputs: missing required key {key!r}.")
-        sensor, token_ids = inputs["sensor"], inputs["token_ids"]
-        b_sensor, b_text = sensor.shape[0], token_ids.shape[0]
-        if b_sensor is not None and b_text is not None and b_sensor != b_text:
-            raise InputValidationError(
-                f"SensorLMCoCa inputs: batch sizes differ: sensor has {b_sensor} examples, "
-                f"token_ids has {b_text}."
-            )
-        padding_mask = inputs.get("padding_mask")
+        sensor, token_ids, padding_mask = self._unpack_inputs(inputs)
         sensor_tokens = self.sensor_encoder.encode_tokens(sensor, training=training)
-        sensor_embeddings = self._sensor_embeddings(sensor_tokens, training=training)
-        text_embeddings = self.text_encoder(token_ids, padding_mask=padding_mask, training=training)
-        caption_logits = self.caption_decoder(token_ids, sensor_tokens, training=training)
         return {
-            "sensor_embeddings": sensor_embeddings,
-            "text_embeddings": text_embeddings,
-            "caption_logits": caption_logits,
+            "sensor_embeddings": self.sensor_encoder.pool_tokens(sensor_tokens, training=training),
+            "text_embeddings": self.text_encoder(
+                token_ids, padding_mask=padding_mask, training=training
+            ),
+            "caption_logits": self.caption_decoder(token_ids, sensor_tokens, training=training),
         }
 
     # ------------------------------------------------------------------ loss
@@ -289,96 +209,59 @@ class SensorLMCoCa(SensorLM):
 
     # ------------------------------------------------------------------ generation
     def _check_generate_args(self, strategy, max_length, num_beams, top_p, temperature,
-                             length_penalty, batch_size):
-        if strategy not in STRATEGIES:
-            raise InputValidationError(
-                f"generate(strategy): expected one of {list(STRATEGIES)}, received {strategy!r}."
-            )
-        limit = self.caption_decoder.max_sequence_length
-        if max_length is None:
-            max_length = limit
-        if isinstance(max_length, bool) or not isinstance(max_length, (int, np.integer)) or not (
-            1 <= max_length <= limit
-        ):
-            raise InputValidationError(
-                f"generate(max_length): expected an int in 1..{limit} (the model's "
-                f"max_text_length), received {max_length!r}."
-            )
-        for field, value in (("num_beams", num_beams), ("batch_size", batch_size)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise InputValidationError(
-                    f"generate({field}): expected a positive int, received {value!r}."
+                             length_penalty, batch_size, tokenizer):
+        """The checked ``max_length`` (default: the decoder's positions); raises
+        `InputValidationError` naming the argument otherwise."""
+        error = InputValidationError
+        validation.check_choice(strategy, "generate(strategy)", STRATEGIES, error=error)
+        limit = self.caption_decoder.max_text_length
+        max_length = limit if max_length is None else max_length
+        max_length = validation.check_int(max_length, "generate(max_length)", minimum=1,
+                                          maximum=limit, error=error)
+        validation.check_positive_int(batch_size, "generate(batch_size)", error=error)
+        vocabulary = self.caption_decoder.vocabulary_size
+        maximum = vocabulary // 2 if strategy == "beam" else None
+        validation.check_positive_int(num_beams, "generate(num_beams)", maximum=maximum,
+                                      error=error)
+        validation.check_float(top_p, "generate(top_p)", 0.0, 1.0, exclusive_minimum=True,
+                               error=error)
+        validation.check_float(temperature, "generate(temperature)", 0.0,
+                               exclusive_minimum=True, error=error)
+        validation.check_float(length_penalty, "generate(length_penalty)", error=error)
+        if tokenizer is not None:
+            if not hasattr(tokenizer, "detokenize"):
+                raise error(
+                    "generate(tokenizer): expected a SensorLMTokenizer (with detokenize), "
+                    f"received {type(tokenizer).__name__}."
                 )
-        if strategy == "beam" and 2 * num_beams > self.caption_decoder.vocabulary_size:
-            raise InputValidationError(
-                f"generate(num_beams): expected at most vocabulary_size / 2 = "
-                f"{self.caption_decoder.vocabulary_size // 2}, received {num_beams}."
-            )
-        if not (isinstance(top_p, (int, float)) and 0.0 < float(top_p) <= 1.0):
-            raise InputValidationError(
-                f"generate(top_p): expected a float in (0, 1], received {top_p!r}."
-            )
-        if not (isinstance(temperature, (int, float)) and float(temperature) > 0.0):
-            raise InputValidationError(
-                f"generate(temperature): expected a float > 0, received {temperature!r}."
-            )
-        if not (isinstance(length_penalty, (int, float)) and np.isfinite(length_penalty)):
-            raise InputValidationError(
-                f"generate(length_penalty): expected a finite float, received {length_penalty!r}."
-            )
-        return int(max_length)
+            size = getattr(tokenizer, "vocabulary_size", None)
+            if size is not None and size != vocabulary:
+                raise error(
+                    f"generate(tokenizer): vocabulary size {size} does not match the model's "
+                    f"{vocabulary}."
+                )
+        return max_length
 
     def _generation_functions(self):
         """``(prepare(sensor) -> cross_kvs, step(tokens, index, cross_kvs, caches))``, compiled
-        for the backend and cached on the model (variables are read at call time, so later
-        training is seen)."""
-        if self._generation_fns:
-            return self._generation_fns["prepare"], self._generation_fns["step"]
-        decoder = self.caption_decoder
+        for the backend (`sensorlm_keras.backend.compile_inference`) and cached on the model
+        (variables are read at call time, so later training is seen)."""
+        if not self._generation_fns:
+            decoder = self.caption_decoder
 
-        def prepare(sensor):
-            tokens = self.sensor_encoder.encode_tokens(sensor, training=False)
-            return decoder.cross_key_values(tokens)
+            def prepare(sensor):
+                tokens = self.sensor_encoder.encode_tokens(sensor, training=False)
+                return decoder.cross_key_values(tokens)
 
-        def step(tokens, index, cross_kvs, caches):
-            logits, caches = decoder.decode_step(tokens, index, cross_kvs, caches)
-            return logits[:, -1], caches
+            def step(tokens, index, cross_kvs, caches):
+                logits, caches = decoder.decode_step(tokens, index, cross_kvs, caches)
+                return logits[:, -1], caches
 
-        backend = keras.backend.backend()
-        if backend == "tensorflow":
-            import tensorflow as tf
-
-            prepare_fn = tf.function(prepare, reduce_retracing=True)
-            step_fn = tf.function(step, reduce_retracing=True)
-        elif backend == "jax":
-            import jax
-
-            variables = list(self.trainable_variables) + list(self.non_trainable_variables)
-
-            def stateless(fn):
-                def pure(values, *args):
-                    with keras.StatelessScope(state_mapping=list(zip(variables, values))):
-                        return fn(*args)
-
-                jitted = jax.jit(pure)
-                return lambda *args: jitted([v.value for v in variables], *args)
-
-            prepare_fn, step_fn = stateless(prepare), stateless(step)
-        elif backend == "torch":
-            import torch
-
-            def no_grad(fn):
-                def run(*args):
-                    with torch.no_grad():
-                        return fn(*args)
-
-                return run
-
-            prepare_fn, step_fn = no_grad(prepare), no_grad(step)
-        else:
-            prepare_fn, step_fn = prepare, step
-        self._generation_fns = {"prepare": prepare_fn, "step": step_fn}
-        return prepare_fn, step_fn
+            self._generation_fns = {
+                "prepare": backend.compile_inference(prepare, self),
+                "step": backend.compile_inference(step, self),
+            }
+        return self._generation_fns["prepare"], self._generation_fns["step"]
 
     def generate(
         self,
@@ -417,75 +300,62 @@ class SensorLMCoCa(SensorLM):
             ``return_scores`` a tuple ``(captions, scores)``.
         """
         max_length = self._check_generate_args(
-            strategy, max_length, num_beams, top_p, temperature, length_penalty, batch_size
+            strategy, max_length, num_beams, top_p, temperature, length_penalty, batch_size,
+            tokenizer,
         )
-        if tokenizer is not None:
-            if not hasattr(tokenizer, "detokenize"):
-                raise InputValidationError(
-                    "generate(tokenizer): expected a SensorLMTokenizer (with detokenize), "
-                    f"received {type(tokenizer).__name__}."
-                )
-            vocab = getattr(tokenizer, "vocabulary_size", None)
-            if vocab is not None and vocab != self.caption_decoder.vocabulary_size:
-                raise InputValidationError(
-                    f"generate(tokenizer): vocabulary size {vocab} does not match the model's "
-                    f"{self.caption_decoder.vocabulary_size}."
-                )
-        s = self.sensor_encoder
         array = validation.to_numpy(sensor)
         single = array is not None and array.ndim == 2
         if single:
             array = array[None]
+        s = self.sensor_encoder
         array = validation.check_sensor(array, s.sequence_length, s.num_channels)
-        prepare, step_fn = self._generation_functions()
-        decoder = self.caption_decoder
-        all_ids, all_scores = [], []
         if strategy == "top_p" and seed is None:
             seed = int(np.random.SeedSequence().entropy % (2**63))
-        for start in range(0, array.shape[0], int(batch_size)):
-            chunk = array[start : start + int(batch_size)]
-            n = chunk.shape[0]
-            rows = n * int(num_beams) if strategy == "beam" else n
-            cross = prepare(ops.convert_to_tensor(chunk))
-            if rows != n:
-                cross = [ops.repeat(kv, int(num_beams), axis=0) for kv in cross]
-            state = {"caches": decoder.init_cache(rows, max_length)}
-
-            def step(tokens, index, cross=cross, state=state):
-                logits, state["caches"] = step_fn(
-                    ops.convert_to_tensor(tokens, "int32"),
-                    ops.convert_to_tensor(index, "int32"),
-                    cross,
-                    state["caches"],
-                )
-                return ops.convert_to_numpy(logits)
-
-            def reorder(indices, state=state):
-                idx = ops.convert_to_tensor(np.asarray(indices, np.int32))
-                state["caches"] = [ops.take(c, idx, axis=0) for c in state["caches"]]
-
-            common = dict(max_length=max_length, start_id=decoder.start_token_id,
-                          eos_id=EOS_ID, pad_id=PAD_ID)
-            if strategy == "greedy":
-                ids, scores = caption_search.greedy(step, n, **common)
-            elif strategy == "top_p":
-                ids, scores = caption_search.top_p(
-                    step, n, p=float(top_p), temperature=float(temperature), seed=seed,
-                    row_offset=start, **common,
-                )
-            else:
-                ids, scores = caption_search.beam(
-                    step, reorder, n, num_beams=int(num_beams),
-                    length_penalty=float(length_penalty), **common,
-                )
-            all_ids.append(ids)
-            all_scores.append(scores)
-        ids = np.concatenate(all_ids, axis=0)
-        scores = np.concatenate(all_scores, axis=0)
+        search = dict(strategy=strategy, num_beams=int(num_beams), top_p=float(top_p),
+                      temperature=float(temperature), length_penalty=float(length_penalty),
+                      seed=seed, max_length=max_length)
+        results = [self._generate_batch(array[start:start + int(batch_size)], start, **search)
+                   for start in range(0, array.shape[0], int(batch_size))]
+        ids = np.concatenate([ids for ids, _ in results], axis=0)
+        scores = np.concatenate([scores for _, scores in results], axis=0)
         out = tokenizer.detokenize(ids) if tokenizer is not None else ids
         if single:
             out, scores = out[0], scores[0]
         return (out, scores) if return_scores else out
+
+    def _generate_batch(self, days, start, strategy, num_beams, top_p, temperature,
+                        length_penalty, seed, max_length):
+        """``(ids, scores)`` of one batch of days (``start``: its first row's index, which
+        seeds top-p sampling per row)."""
+        prepare, step_fn = self._generation_functions()
+        decoder = self.caption_decoder
+        n = days.shape[0]
+        rows = n * num_beams if strategy == "beam" else n
+        cross = prepare(ops.convert_to_tensor(days))
+        if rows != n:
+            cross = [ops.repeat(kv, num_beams, axis=0) for kv in cross]
+        state = {"caches": decoder.init_cache(rows, max_length)}
+
+        def step(tokens, index):
+            logits, state["caches"] = step_fn(
+                ops.convert_to_tensor(tokens, "int32"), ops.convert_to_tensor(index, "int32"),
+                cross, state["caches"],
+            )
+            return ops.convert_to_numpy(logits)
+
+        def reorder(indices):
+            idx = ops.convert_to_tensor(np.asarray(indices, np.int32))
+            state["caches"] = [ops.take(c, idx, axis=0) for c in state["caches"]]
+
+        common = dict(max_length=max_length, start_id=decoder.start_token_id, eos_id=EOS_ID,
+                      pad_id=PAD_ID)
+        if strategy == "greedy":
+            return caption_search.greedy(step, n, **common)
+        if strategy == "top_p":
+            return caption_search.top_p(step, n, p=top_p, temperature=temperature, seed=seed,
+                                        row_offset=start, **common)
+        return caption_search.beam(step, reorder, n, num_beams=num_beams,
+                                   length_penalty=length_penalty, **common)
 
     # ------------------------------------------------------------------ serialisation
     def get_config(self):

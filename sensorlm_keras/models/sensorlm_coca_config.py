@@ -1,10 +1,33 @@
 """`SensorLMCoCaConfig`: a `SensorLMConfig` plus the captioning decoder, and the CoCa presets."""
 
 import dataclasses
-import math
 
 from sensorlm_keras.errors import ConfigError
-from sensorlm_keras.models.sensorlm_config import PRESETS, SensorLMConfig
+from sensorlm_keras.models.sensorlm_config import MODEL_ARGUMENTS, PRESETS, SensorLMConfig
+from sensorlm_keras.utils.validation import check_bool, check_float, check_int, check_positive_int
+
+# {config field: CaptionDecoder argument}: the decoder uses the text tower's width, heads, MLP
+# width and positions, and reads sensor tokens of the sensor tower's width.
+CAPTION_DECODER_ARGUMENTS = {
+    "vocabulary_size": "vocabulary_size",
+    "max_text_length": "max_text_length",
+    "text_hidden_dim": "hidden_dim",
+    "text_num_heads": "num_heads",
+    "text_mlp_dim": "mlp_dim",
+    "decoder_unimodal_layers": "num_unimodal_layers",
+    "decoder_multimodal_layers": "num_multimodal_layers",
+    "decoder_pooler_queries": "num_pooler_queries",
+    "sensor_hidden_dim": "sensor_width",
+    "tie_embeddings": "tie_embeddings",
+    "dropout": "dropout",
+    "layer_norm_epsilon": "layer_norm_epsilon",
+    "flash_attention": "flash_attention",
+}
+COCA_MODEL_ARGUMENTS = {
+    **MODEL_ARGUMENTS,
+    "captioning_loss_weight": "captioning_loss_weight",
+    "label_smoothing": "label_smoothing",
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,52 +71,25 @@ class SensorLMCoCaConfig(SensorLMConfig):
     captioning_loss_weight: float = 2.0
     label_smoothing: float = 0.0
 
+    PARTS = {
+        **SensorLMConfig.PARTS,
+        "caption_decoder": CAPTION_DECODER_ARGUMENTS,
+        "model": COCA_MODEL_ARGUMENTS,
+    }
+
     def __post_init__(self):
         super().__post_init__()
-        for name in ("decoder_unimodal_layers", "decoder_multimodal_layers"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ConfigError(
-                    f"SensorLMCoCaConfig.{name}: expected an int >= 0, received {value!r}."
-                )
-        if self.decoder_multimodal_layers < 1:
-            raise ConfigError(
-                "SensorLMCoCaConfig.decoder_multimodal_layers: expected >= 1 (the decoder must "
-                f"see the sensor), received {self.decoder_multimodal_layers!r}."
-            )
-        q = self.decoder_pooler_queries
-        if q is not None and (isinstance(q, bool) or not isinstance(q, int) or q < 1):
-            raise ConfigError(
-                "SensorLMCoCaConfig.decoder_pooler_queries: expected a positive int or None, "
-                "received "
-                f"{q!r}."
-            )
-        if not isinstance(self.tie_embeddings, bool):
-            raise ConfigError(
-                f"SensorLMCoCaConfig.tie_embeddings: expected a bool, received "
-                f"{self.tie_embeddings!r}."
-            )
-        w = self.captioning_loss_weight
-        if isinstance(w, bool) or not isinstance(w, (int, float)) or not math.isfinite(w) or w < 0:
-            raise ConfigError(
-                "SensorLMCoCaConfig.captioning_loss_weight: expected a finite float >= 0, "
-                f"received {w!r}."
-            )
-        s = self.label_smoothing
-        if isinstance(s, bool) or not isinstance(s, (int, float)) or not 0.0 <= s < 1.0:
-            raise ConfigError(
-                f"SensorLMCoCaConfig.label_smoothing: expected a float in [0, 1), received {s!r}."
-            )
+        name = type(self).__name__
+        check_int(self.decoder_unimodal_layers, f"{name}.decoder_unimodal_layers", minimum=0)
+        check_positive_int(self.decoder_multimodal_layers, f"{name}.decoder_multimodal_layers")
+        check_positive_int(self.decoder_pooler_queries, f"{name}.decoder_pooler_queries",
+                           allow_none=True)
+        check_bool(self.tie_embeddings, f"{name}.tie_embeddings")
+        check_float(self.captioning_loss_weight, f"{name}.captioning_loss_weight", minimum=0.0)
+        check_float(self.label_smoothing, f"{name}.label_smoothing", 0.0, 1.0,
+                    exclusive_maximum=True)
 
     # ------------------------------------------------------------------ (de)serialisation
-    def base_config(self):
-        """The `SensorLMConfig` of the two-tower part (decoder fields dropped)."""
-        known = {f.name for f in dataclasses.fields(SensorLMConfig)}
-        return SensorLMConfig.from_dict({k: v for k, v in self.to_dict().items() if k in known})
-
-    def replace(self, **overrides):
-        return SensorLMCoCaConfig.from_dict({**self.to_dict(), **overrides})
-
     @classmethod
     def from_preset(cls, name, **overrides):
         """The named CoCa preset's config (or a two-tower preset's plus CoCa defaults), with

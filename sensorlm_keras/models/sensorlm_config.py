@@ -5,6 +5,12 @@ import math
 
 from sensorlm_keras.errors import ConfigError
 from sensorlm_keras.models.sensor_encoder import POSITION_INITIALIZERS
+from sensorlm_keras.utils.validation import (
+    check_bool,
+    check_choice,
+    check_float,
+    check_positive_int,
+)
 
 _INT_FIELDS = (
     "sequence_length",
@@ -21,6 +27,47 @@ _INT_FIELDS = (
     "text_mlp_dim",
     "embed_dim",
 )
+
+# The one place where config fields meet the models' constructor arguments: for each part of
+# the model, {config field: argument of that part's constructor (and key of its get_config)}.
+# Building a model reads the table one way, `SensorLM.config` the other.
+_SHARED_TOWER_ARGUMENTS = {
+    "embed_dim": "embed_dim",
+    "dropout": "dropout",
+    "layer_norm_epsilon": "layer_norm_epsilon",
+    "flash_attention": "flash_attention",
+}
+SENSOR_ENCODER_ARGUMENTS = {
+    "sequence_length": "sequence_length",
+    "num_channels": "num_channels",
+    "patch_size": "patch_size",
+    "sensor_hidden_dim": "hidden_dim",
+    "sensor_num_layers": "num_layers",
+    "sensor_num_heads": "num_heads",
+    "sensor_mlp_dim": "mlp_dim",
+    "sensor_projection": "projection",
+    "attention_chunk_size": "attention_chunk_size",
+    "remat": "remat",
+    "sensor_position_initializer": "position_initializer",
+    **_SHARED_TOWER_ARGUMENTS,
+}
+TEXT_ENCODER_ARGUMENTS = {
+    "vocabulary_size": "vocabulary_size",
+    "max_text_length": "max_text_length",
+    "text_hidden_dim": "hidden_dim",
+    "text_num_layers": "num_layers",
+    "text_num_heads": "num_heads",
+    "text_mlp_dim": "mlp_dim",
+    "text_pooling": "pooling",
+    **_SHARED_TOWER_ARGUMENTS,
+}
+MODEL_ARGUMENTS = {
+    "loss": "loss_type",
+    "loss_normalization": "loss_normalization",
+    "logit_scale_init": "logit_scale_init",
+    "logit_bias_init": "logit_bias_init",
+    "loss_chunk_size": "loss_chunk_size",
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,9 +93,11 @@ class SensorLMConfig:
         attention_chunk_size: ``"auto"`` (default; every choice is exact). With JAX on a
             CPU-only machine, sensor attention over more than 1024 tokens runs in blocks of
             at most 1280 queries with a hand-written backward pass
-            (`blockwise_attention_jax`: linear memory, 1.8x faster than einsum attention);
+            (`sensorlm_keras.backend.jax.blockwise_attention`: linear memory, 1.8x faster than
+            einsum attention);
             with TensorFlow on a CPU-only machine, unmasked attention has a closed-form
-            gradient (`attention_tensorflow`: 1.2x faster); elsewhere the backend's kernel
+            gradient (`sensorlm_keras.backend.tensorflow.closed_form_attention`: 1.2x faster);
+            elsewhere the backend's kernel
             (PyTorch's CPU kernel and GPU/TPU flash kernels are memory-efficient already).
             None: always `keras.ops.dot_product_attention`. A positive int: rematerialised
             blocks of that many queries, linear memory on every backend.
@@ -102,92 +151,58 @@ class SensorLMConfig:
     logit_bias_init: float = -10.0
     loss_chunk_size: object = None
 
+    # {part: {field: constructor argument}}; see `arguments` and `from_part_configs`.
+    PARTS = {
+        "sensor_encoder": SENSOR_ENCODER_ARGUMENTS,
+        "text_encoder": TEXT_ENCODER_ARGUMENTS,
+        "model": MODEL_ARGUMENTS,
+    }
+
     def __post_init__(self):
-        for name in _INT_FIELDS:
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(
-                    f"SensorLMConfig.{name}: expected a positive int, received {value!r}."
-                )
-        patch = tuple(self.patch_size) if isinstance(self.patch_size, (list, tuple)) else None
-        if patch is None or len(patch) != 2 or any(
-            isinstance(p, bool) or not isinstance(p, int) or p < 1 for p in patch
-        ):
+        name = type(self).__name__
+        for field in _INT_FIELDS:
+            check_positive_int(getattr(self, field), f"{name}.{field}")
+        patch = tuple(self.patch_size) if isinstance(self.patch_size, (list, tuple)) else ()
+        if len(patch) != 2:
             raise ConfigError(
-                "SensorLMConfig.patch_size: expected two positive ints (time, channels), "
-                f"received {self.patch_size!r}."
+                f"{name}.patch_size: expected two positive ints (time, channels), received "
+                f"{self.patch_size!r}."
             )
+        for p in patch:
+            check_positive_int(p, f"{name}.patch_size")
         object.__setattr__(self, "patch_size", patch)
-        if self.sequence_length % patch[0]:
-            raise ConfigError(
-                f"SensorLMConfig: sequence_length {self.sequence_length} is not divisible by "
-                f"patch_size[0] = {patch[0]}."
-            )
-        if self.num_channels % patch[1]:
-            raise ConfigError(
-                f"SensorLMConfig: num_channels {self.num_channels} is not divisible by "
-                f"patch_size[1] = {patch[1]}."
-            )
+        for index, field in enumerate(("sequence_length", "num_channels")):
+            if getattr(self, field) % patch[index]:
+                raise ConfigError(
+                    f"{name}: {field} {getattr(self, field)} is not divisible by "
+                    f"patch_size[{index}] = {patch[index]}."
+                )
         for width, heads, tower in (
             (self.sensor_hidden_dim, self.sensor_num_heads, "sensor"),
             (self.text_hidden_dim, self.text_num_heads, "text"),
         ):
             if width % heads:
                 raise ConfigError(
-                    f"SensorLMConfig.{tower}_hidden_dim ({width}) must be divisible by "
+                    f"{name}.{tower}_hidden_dim ({width}) must be divisible by "
                     f"{tower}_num_heads ({heads})."
                 )
-        if self.sensor_position_initializer not in POSITION_INITIALIZERS:
-            raise ConfigError(
-                "SensorLMConfig.sensor_position_initializer: expected one of "
-                f"{list(POSITION_INITIALIZERS)}, received {self.sensor_position_initializer!r}."
-            )
-        if self.text_pooling not in ("mean", "last"):
-            raise ConfigError(
-                f"SensorLMConfig.text_pooling: expected 'mean' or 'last', received "
-                f"{self.text_pooling!r}."
-            )
-        if self.loss not in ("sigmoid", "softmax"):
-            raise ConfigError(
-                f"SensorLMConfig.loss: expected 'sigmoid' or 'softmax', received {self.loss!r}."
-            )
-        if self.loss_normalization not in ("paper", "pairs"):
-            raise ConfigError(
-                "SensorLMConfig.loss_normalization: expected 'paper' or 'pairs', received "
-                f"{self.loss_normalization!r}."
-            )
-        if self.sensor_projection not in (None, True, False):
-            raise ConfigError(
-                "SensorLMConfig.sensor_projection: expected None, True or False, received "
-                f"{self.sensor_projection!r}."
-            )
-        if self.attention_chunk_size not in (None, "auto") and (
-            isinstance(self.attention_chunk_size, bool)
-            or not isinstance(self.attention_chunk_size, int)
-            or self.attention_chunk_size < 1
-        ):
-            raise ConfigError(
-                "SensorLMConfig.attention_chunk_size: expected None, 'auto' or a positive int, "
-                f"received {self.attention_chunk_size!r}."
-            )
-        if not isinstance(self.remat, bool):
-            raise ConfigError(
-                f"SensorLMConfig.remat: expected True or False, received {self.remat!r}."
-            )
-        if self.loss_chunk_size is not None and (
-            isinstance(self.loss_chunk_size, bool)
-            or not isinstance(self.loss_chunk_size, int)
-            or self.loss_chunk_size < 1
-        ):
-            raise ConfigError(
-                "SensorLMConfig.loss_chunk_size: expected None or a positive int, received "
-                f"{self.loss_chunk_size!r}."
-            )
-        if not 0.0 <= float(self.dropout) < 1.0:
-            raise ConfigError(f"SensorLMConfig.dropout: expected [0, 1), received {self.dropout!r}.")
-        for name in ("logit_scale_init", "logit_bias_init", "layer_norm_epsilon"):
-            if not math.isfinite(float(getattr(self, name))):
-                raise ConfigError(f"SensorLMConfig.{name}: expected a finite float.")
+        self._check_choices(name)
+
+    def _check_choices(self, name):
+        check_choice(self.sensor_position_initializer, f"{name}.sensor_position_initializer",
+                     POSITION_INITIALIZERS)
+        check_choice(self.text_pooling, f"{name}.text_pooling", ("mean", "last"))
+        check_choice(self.loss, f"{name}.loss", ("sigmoid", "softmax"))
+        check_choice(self.loss_normalization, f"{name}.loss_normalization", ("paper", "pairs"))
+        check_choice(self.sensor_projection, f"{name}.sensor_projection", (None, True, False))
+        if self.attention_chunk_size != "auto":
+            check_positive_int(self.attention_chunk_size, f"{name}.attention_chunk_size",
+                               allow_none=True)
+        check_bool(self.remat, f"{name}.remat")
+        check_positive_int(self.loss_chunk_size, f"{name}.loss_chunk_size", allow_none=True)
+        check_float(self.dropout, f"{name}.dropout", 0.0, 1.0, exclusive_maximum=True)
+        for field in ("logit_scale_init", "logit_bias_init", "layer_norm_epsilon"):
+            check_float(getattr(self, field), f"{name}.{field}")
 
     # ------------------------------------------------------------------ derived values
     @property
@@ -198,9 +213,30 @@ class SensorLMConfig:
 
     @property
     def uses_sensor_projection(self):
+        """Whether the sensor tower projects its pooled vector to ``embed_dim``."""
         if self.sensor_projection is None:
             return self.sensor_hidden_dim != self.embed_dim
         return bool(self.sensor_projection)
+
+    def base_config(self):
+        """The `SensorLMConfig` of the two-tower part (the fields of a subclass dropped)."""
+        known = {f.name for f in dataclasses.fields(SensorLMConfig)}
+        return SensorLMConfig.from_dict({k: v for k, v in self.to_dict().items() if k in known})
+
+    def arguments(self, part):
+        """Constructor arguments of one part of the model (``"sensor_encoder"``,
+        ``"text_encoder"``, ``"model"``; ``"caption_decoder"`` for CoCa) from this config."""
+        return {argument: getattr(self, field) for field, argument in self.PARTS[part].items()}
+
+    @classmethod
+    def from_part_configs(cls, **part_configs):
+        """The config of a built model from its parts' ``get_config()`` dicts (keyword per
+        part, as in `PARTS`); a field two parts share is read from the first part given."""
+        values = {}
+        for part, config in part_configs.items():
+            for field, argument in cls.PARTS[part].items():
+                values.setdefault(field, config[argument])
+        return cls.from_dict(values)
 
     # ------------------------------------------------------------------ (de)serialisation
     def to_dict(self):
@@ -219,7 +255,7 @@ class SensorLMConfig:
         return cls(**d)
 
     def replace(self, **overrides):
-        return SensorLMConfig.from_dict({**self.to_dict(), **overrides})
+        return type(self).from_dict({**self.to_dict(), **overrides})
 
     @classmethod
     def from_preset(cls, name, **overrides):

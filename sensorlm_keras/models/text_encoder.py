@@ -8,22 +8,27 @@ from sensorlm_keras.layers.last_token_pooling import LastTokenPooling
 from sensorlm_keras.layers.masked_mean_pooling import MaskedMeanPooling
 from sensorlm_keras.layers.token_embeddings import token_and_position_embeddings
 from sensorlm_keras.layers.transformer_block import TransformerBlock
+from sensorlm_keras.models.backbone import Backbone
+from sensorlm_keras.utils.validation import check_choice
 
 
 @keras.saving.register_keras_serializable(package="sensorlm_keras")
-class TextEncoder(keras.Model):
+class TextEncoder(Backbone):
     """Text transformer: token + position embedding -> bidirectional blocks -> LN -> pooling ->
     Dense projection -> L2.
 
     Args:
         vocabulary_size: int, number of token ids.
-        max_sequence_length: int, number of learned positions (longest input).
+        max_text_length: int, number of learned positions (longest input).
         hidden_dim: int, token width.
         num_layers: int, number of transformer blocks.
         num_heads: int, attention heads.
         mlp_dim: int, MLP hidden width.
-        embed_dim: int or None, output width of the projection; None (default) = ``hidden_dim``,
-            the same rule as `SensorEncoder`, so two towers of one width pair by default.
+        embed_dim: int or None, output width; None (default) = ``hidden_dim``, the same rule
+            as `SensorEncoder`, so two towers of one width pair by default.
+        projection: True (default: a Dense projection after pooling, as in the paper's text
+            tower), False (none; ``embed_dim`` must equal ``hidden_dim``) or None (only when
+            the widths differ, `SensorEncoder`'s default).
         pooling: ``"mean"`` (masked mean over real tokens) or ``"last"`` (last real token, i.e.
             EOS with this project's tokenizer).
         dropout: float, dropout rate.
@@ -33,7 +38,7 @@ class TextEncoder(keras.Model):
         **kwargs: standard model arguments.
 
     Call arguments:
-        token_ids: int tensor ``(batch, length)``, ``length <= max_sequence_length``.
+        token_ids: int tensor ``(batch, length)``, ``length <= max_text_length``.
         padding_mask: optional bool/int tensor ``(batch, length)``, True/1 for real tokens.
         training: bool.
 
@@ -43,7 +48,7 @@ class TextEncoder(keras.Model):
     import numpy as np
     from sensorlm_keras.models import TextEncoder
 
-    encoder = TextEncoder(vocabulary_size=100, max_sequence_length=16, hidden_dim=32,
+    encoder = TextEncoder(vocabulary_size=100, max_text_length=16, hidden_dim=32,
                           num_layers=1, num_heads=2, mlp_dim=64, embed_dim=32)
     ids = np.array([[5, 6, 1, 0]])
     z = encoder(ids, padding_mask=ids > 0)   # (1, 32)
@@ -53,12 +58,13 @@ class TextEncoder(keras.Model):
     def __init__(
         self,
         vocabulary_size=32000,
-        max_sequence_length=1024,
+        max_text_length=1024,
         hidden_dim=768,
         num_layers=12,
         num_heads=12,
         mlp_dim=3072,
         embed_dim=None,
+        projection=True,
         pooling="mean",
         dropout=0.0,
         layer_norm_epsilon=1e-6,
@@ -67,18 +73,24 @@ class TextEncoder(keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if pooling not in ("mean", "last"):
-            raise InputValidationError(
-                f"TextEncoder.pooling: expected 'mean' or 'last', received {pooling!r}."
-            )
+        self.pooling = check_choice(
+            pooling, "TextEncoder.pooling", ("mean", "last"), error=InputValidationError
+        )
         self.vocabulary_size = int(vocabulary_size)
-        self.max_sequence_length = int(max_sequence_length)
+        self.max_text_length = int(max_text_length)
         self.hidden_dim = int(hidden_dim)
         self.num_layers = int(num_layers)
         self.num_heads = int(num_heads)
         self.mlp_dim = int(mlp_dim)
         self.embed_dim = self.hidden_dim if embed_dim is None else int(embed_dim)
-        self.pooling = pooling
+        self._projection_mode = check_choice(
+            projection, "TextEncoder.projection", (None, True, False), error=InputValidationError
+        )
+        if self._projection_mode is False and self.embed_dim != self.hidden_dim:
+            raise InputValidationError(
+                f"TextEncoder: projection=False needs embed_dim == hidden_dim, received "
+                f"embed_dim {self.embed_dim} and hidden_dim {self.hidden_dim}."
+            )
         self.dropout = float(dropout)
         self.layer_norm_epsilon = float(layer_norm_epsilon)
         self.flash_attention = flash_attention
@@ -86,7 +98,7 @@ class TextEncoder(keras.Model):
 
         policy = self.dtype_policy
         self.token_embedding, self.position_embedding = token_and_position_embeddings(
-            self.vocabulary_size, self.max_sequence_length, self.hidden_dim, policy
+            self.vocabulary_size, self.max_text_length, self.hidden_dim, policy
         )
         self.blocks = [
             TransformerBlock(
@@ -107,9 +119,20 @@ class TextEncoder(keras.Model):
             self.pooler = MaskedMeanPooling(dtype=policy, name="pooling")
         else:
             self.pooler = LastTokenPooling(dtype=policy, name="pooling")
-        self.projection = keras.layers.Dense(self.embed_dim, dtype=policy, name="projection")
+        self.projection = (
+            keras.layers.Dense(self.embed_dim, dtype=policy, name="projection")
+            if self.uses_projection
+            else None
+        )
         self.l2_normalization = L2Normalization(name="l2_normalization")
-        self.build((None, self.max_sequence_length))
+        self.build((None, self.max_text_length))
+
+    @property
+    def uses_projection(self):
+        """Whether a Dense projection follows pooling (``projection`` None: widths differ)."""
+        if self._projection_mode is None:
+            return self.embed_dim != self.hidden_dim
+        return bool(self._projection_mode)
 
     def check_input_shape(self, shape):
         shape = tuple(shape)
@@ -117,10 +140,10 @@ class TextEncoder(keras.Model):
             raise InputValidationError(
                 f"token_ids: expected rank 2 (batch, length), received shape {shape}."
             )
-        if shape[1] is not None and shape[1] > self.max_sequence_length:
+        if shape[1] is not None and shape[1] > self.max_text_length:
             raise InputValidationError(
                 f"token_ids: sequence length {shape[1]} exceeds max_text_length "
-                f"{self.max_sequence_length} of this model."
+                f"{self.max_text_length} of this model."
             )
 
     def build(self, input_shape):
@@ -132,7 +155,8 @@ class TextEncoder(keras.Model):
             block.build(token_shape)
         self.final_norm.build(token_shape)
         self.pooler.build(token_shape)
-        self.projection.build((input_shape[0], self.hidden_dim))
+        if self.projection is not None:
+            self.projection.build((input_shape[0], self.hidden_dim))
         self.l2_normalization.build((input_shape[0], self.embed_dim))
         self.built = True
 
@@ -150,37 +174,33 @@ class TextEncoder(keras.Model):
             # int32, not bool: see MultiHeadDotProductAttention (tf.distribute and bool).
             padding_mask = keras.ops.cast(keras.ops.cast(padding_mask, "bool"), "int32")
         x = self.encode_tokens(token_ids, padding_mask=padding_mask, training=training)
-        x = self.pooler(x, padding_mask=padding_mask)
-        x = self.projection(x)
-        if self.normalize:
-            return self.l2_normalization(x)
-        return keras.ops.cast(x, "float32")
+        return self._embedding(self.pooler(x, padding_mask=padding_mask))
 
     def compute_output_shape(self, input_shape, padding_mask_shape=None):
         return (input_shape[0], self.embed_dim)
 
     def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "dtype": keras.dtype_policies.serialize(self.dtype_policy),
+        config = super().get_config()
+        config.update({
             "vocabulary_size": self.vocabulary_size,
-            "max_sequence_length": self.max_sequence_length,
+            "max_text_length": self.max_text_length,
             "hidden_dim": self.hidden_dim,
             "num_layers": self.num_layers,
             "num_heads": self.num_heads,
             "mlp_dim": self.mlp_dim,
             "embed_dim": self.embed_dim,
+            "projection": self.uses_projection,
             "pooling": self.pooling,
             "dropout": self.dropout,
             "layer_norm_epsilon": self.layer_norm_epsilon,
             "flash_attention": self.flash_attention,
             "normalize": self.normalize,
-        }
+        })
+        return config
 
     @classmethod
     def from_config(cls, config):
         config = dict(config)
-        if isinstance(config.get("dtype"), dict):
-            config["dtype"] = keras.dtype_policies.deserialize(config["dtype"])
-        return cls(**config)
+        if "max_sequence_length" in config:  # the name before max_text_length
+            config["max_text_length"] = config.pop("max_sequence_length")
+        return super().from_config(config)

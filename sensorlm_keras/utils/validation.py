@@ -122,39 +122,31 @@ MODEL_INPUT_KEYS = ("sensor", "token_ids", "padding_mask", "sensor_mask")
 
 
 def to_numpy(value):
-    """Concrete value -> NumPy array (works for numpy, tf, jax and torch tensors)."""
+    """The concrete value of an array or tensor as a NumPy array, or None when it has none
+    (a symbolic or traced tensor).
+
+    Tensors of the active backend go through `keras.ops.convert_to_numpy` (which detaches
+    PyTorch tensors and copies device tensors to the host); anything else that NumPy can read
+    (lists, tensors of another library such as an eager ``tf.Tensor`` from tf.data under JAX)
+    through ``np.asarray``.
+    """
     if isinstance(value, np.ndarray):
         return value
-    if hasattr(value, "numpy") and not hasattr(value, "__array_namespace__"):
-        try:
-            return value.detach().cpu().numpy() if hasattr(value, "detach") else value.numpy()
-        except Exception:  # symbolic tensor
-            return None
-    if hasattr(value, "detach"):
-        return value.detach().cpu().numpy()
+    import keras
+
+    try:
+        return np.asarray(keras.ops.convert_to_numpy(value))
+    except Exception:  # a tensor of another library, or a symbolic one
+        pass
     try:
         return np.asarray(value)
-    except Exception:
+    except Exception:  # symbolic / traced: no value to validate
         return None
 
 
 def is_concrete(value):
-    """True for NumPy arrays, lists and eager tensors; False for symbolic/traced tensors."""
-    if isinstance(value, (np.ndarray, list, tuple, int, float)):
-        return True
-    module = type(value).__module__
-    if module.startswith("jax") and "Tracer" in type(value).__name__:
-        return False
-    if module.startswith("keras"):
-        return False
-    if module.startswith("tensorflow"):
-        try:
-            import tensorflow as tf
-
-            return tf.executing_eagerly() and hasattr(value, "numpy")
-        except Exception:
-            return False
-    return True
+    """True when ``value`` has a concrete value (`to_numpy` can read it)."""
+    return to_numpy(value) is not None
 
 
 def check_sensor(sensor, sequence_length, num_channels, field="sensor", check_values=True):

@@ -12,10 +12,7 @@ from keras import ops
 from sensorlm_keras import SensorLM, SensorLMConfig
 from sensorlm_keras.errors import ConfigError
 from sensorlm_keras.layers import MultiHeadDotProductAttention, TransformerBlock
-from sensorlm_keras.layers.chunked_attention import (
-    chunked_dot_product_attention,
-    resolve_attention_chunk_size,
-)
+from sensorlm_keras.backend import chunked_dot_product_attention, resolve_attention_chunk_size
 from tests.core.helpers import random_batch, tiny_model
 
 
@@ -186,7 +183,7 @@ def backend_grads(fn, q, k, v, d_out):
 @pytest.mark.parametrize("chunk, t, s", [(8, 37, 37), (16, 40, 29), (1024, 2448, 2448)])
 def test_chunked_attention_gradients_equal_numpy_reference(chunk, t, s):
     """Unmasked long attention (the sensor tower): on JAX this is the hand-written backward
-    of `blockwise_attention_jax`; elsewhere rematerialised blocks under autodiff."""
+    of `sensorlm_keras.backend.jax.blockwise_attention`; elsewhere rematerialised blocks under autodiff."""
     rng = np.random.default_rng(t + s)
     b, n, h = (1, 2, 8) if t > 1000 else (2, 3, 8)
     q = rng.standard_normal((b, t, n, h)).astype("float32")
@@ -200,7 +197,7 @@ def test_chunked_attention_gradients_equal_numpy_reference(chunk, t, s):
 
 
 def test_blockwise_query_blocks_are_balanced():
-    from sensorlm_keras.layers.blockwise_attention_jax import query_block_size
+    from sensorlm_keras.backend.jax.blockwise_attention import query_block_size
 
     assert query_block_size(2448, 1024) == 816  # 3 equal blocks, no padding
     assert query_block_size(2448, 1280) == 1224  # the "auto" size: 2 blocks
@@ -224,7 +221,7 @@ def test_chunked_attention_in_bfloat16_keeps_dtype_and_float32_softmax():
 @pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
 def test_auto_attention_kernel_values_and_gradients_equal_numpy_reference(dtype):
     """`attend` with the default ``"auto"``: on a CPU-only TensorFlow this is the closed-form
-    gradient of `attention_tensorflow`, on JAX/PyTorch the backend's own kernel."""
+    gradient of `sensorlm_keras.backend.tensorflow.closed_form_attention`, on JAX/PyTorch the backend's own kernel."""
     layer = MultiHeadDotProductAttention(num_heads=3, attention_chunk_size="auto")
     rng = np.random.default_rng(11)
     q, k, v = (rng.standard_normal((2, 30, 3, 8)).astype("float32") for _ in range(3))
@@ -240,6 +237,7 @@ def test_auto_attention_kernel_values_and_gradients_equal_numpy_reference(dtype)
     for name, g, ref in zip("qkv", got, numpy_attention_grads(q, k, v, d_out)):
         np.testing.assert_allclose(g, ref, err_msg=f"d{name}", **tol)
     if keras.backend.backend() == "tensorflow":
-        from sensorlm_keras.layers.chunked_attention import uses_tensorflow_cpu_attention
+        from sensorlm_keras.backend import tensorflow as tf_backend
 
-        assert uses_tensorflow_cpu_attention()  # these tests run on CPU-only machines
+        # these tests run on CPU-only machines: the closed-form kernel is the one used
+        assert tf_backend.auto_unmasked_attention() is tf_backend.closed_form_attention

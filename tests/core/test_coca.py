@@ -147,7 +147,7 @@ def test_cache_decoding_equals_full_decoding(shared):
 def test_decoder_without_pooler_attends_to_every_sensor_token(sensor_width, tmp_path):
     """``num_pooler_queries=None``: the context is the normalised (projected when the widths
     differ) sensor tokens themselves; cached decoding, config and file round trips hold."""
-    decoder = CaptionDecoder(vocabulary_size=V, max_sequence_length=L, hidden_dim=32,
+    decoder = CaptionDecoder(vocabulary_size=V, max_text_length=L, hidden_dim=32,
                              num_heads=2, mlp_dim=64, num_unimodal_layers=1,
                              num_multimodal_layers=1, num_pooler_queries=None,
                              sensor_width=sensor_width)
@@ -170,7 +170,7 @@ def test_decoder_without_pooler_attends_to_every_sensor_token(sensor_width, tmp_
     clone.set_weights(decoder.get_weights())
     np.testing.assert_allclose(np_(clone(ids, sensor_tokens)), full, atol=1e-6)
     with pytest.raises(InputValidationError, match="num_pooler_queries"):
-        CaptionDecoder(vocabulary_size=V, max_sequence_length=L, hidden_dim=32, num_heads=2,
+        CaptionDecoder(vocabulary_size=V, max_text_length=L, hidden_dim=32, num_heads=2,
                        mlp_dim=64, num_pooler_queries=0, sensor_width=32)
     model = tiny_coca(decoder_pooler_queries=None)
     assert model.caption_decoder.pooler is None
@@ -205,7 +205,7 @@ def test_captioning_weight_zero_is_exactly_the_two_tower_loss(shared, loss_type)
     coca = sharing(shared, captioning_loss_weight=0.0, loss_type=loss_type)
     # the two-tower model over the very same tower layers (same weights, same t' and b init)
     two_tower = SensorLM(coca.sensor_encoder, coca.text_encoder, loss_type=loss_type)
-    assert two_tower.config == coca.two_tower_config()
+    assert two_tower.config == coca.config.base_config()
     batch = caption_batch()
     x = {k: ops.convert_to_tensor(v) for k, v in batch.items()}
     x["padding_mask"] = ops.cast(x["padding_mask"], "int32")

@@ -243,7 +243,7 @@ def test_towers_of_one_width_pair_with_default_output_widths():
     # defaulted to 768 whatever its width, so two 16-wide towers did not pair).
     sensor = SensorEncoder(T, C, hidden_dim=16, num_layers=1, num_heads=2, mlp_dim=16)
     text = TextEncoder(V, L, hidden_dim=16, num_layers=1, num_heads=2, mlp_dim=16)
-    assert sensor.output_dim == text.embed_dim == 16
+    assert sensor.embed_dim == text.embed_dim == 16
     assert text.compute_output_shape((3, L)) == (3, 16)
     assert TextEncoder.from_config(text.get_config()).embed_dim == 16
     model = SensorLM(sensor, text)

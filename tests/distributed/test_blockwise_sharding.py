@@ -21,7 +21,7 @@ from sensorlm_keras.distribute import request_cpu_devices
 request_cpu_devices(2 if KIND == "data_parallel" else 4, backend="jax")
 import jax, jax.numpy as jnp, keras, numpy as np
 from jax.sharding import NamedSharding, PartitionSpec
-from sensorlm_keras.layers.blockwise_attention_jax import blockwise_attention_jax
+from sensorlm_keras.backend.jax.blockwise_attention import blockwise_attention
 
 rng = np.random.default_rng(0)
 arrays = [rng.standard_normal((4, 40, 2, 8)).astype("float32") for _ in range(3)]
@@ -29,7 +29,7 @@ weights = rng.standard_normal((4, 40, 2, 8)).astype("float32")
 
 def make_grad():  # a new function each time: jax caches traces per function
     def loss(q, k, v):
-        return jnp.sum(blockwise_attention_jax(q, k, v, block_size=16) * weights)
+        return jnp.sum(blockwise_attention(q, k, v, block_size=16) * weights)
     return jax.jit(jax.value_and_grad(loss, argnums=(0, 1, 2)))
 
 reference = make_grad()(*arrays)  # no distribution, unsharded: the single-device kernel

@@ -62,7 +62,7 @@ def test_four_devices_match_one_device(tmp_path, backend, normalization):
 @pytest.mark.parametrize("backend", ["tensorflow", "jax"])
 def test_chunked_attention_four_devices_match_one_device(tmp_path, backend):
     """24 sensor tokens in blocks of 8 queries: on JAX the custom-gradient
-    `blockwise_attention_jax` (its per-head loop over a batch-sharded array under DataParallel),
+    `blockwise_attention` (JAX) (its per-head loop over a batch-sharded array under DataParallel),
     on TensorFlow rematerialised blocks under MirroredStrategy."""
     single, multi = _pair(tmp_path, backend, "--attention-chunk", "8")
     np.testing.assert_allclose(multi["fit_loss"], single["fit_loss"], rtol=RTOL)

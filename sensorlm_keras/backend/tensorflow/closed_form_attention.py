@@ -1,4 +1,4 @@
-"""TensorFlow only: exact unmasked attention with a hand-written gradient, for CPU-only machines.
+"""TensorFlow: exact unmasked attention with a closed-form gradient, for CPU-only machines.
 
 Why this exists (measured, ``benchmarks/attention.py``): without XLA (Keras' default for
 TensorFlow on a CPU-only machine) every elementwise op of attention is its own kernel that
@@ -19,8 +19,10 @@ bfloat16 runs the matmuls in bfloat16). Results equal exact attention to float32
 (``tests/core/test_chunked_attention.py``).
 """
 
+import tensorflow as tf
 
-def attention_tensorflow(q, k, v):
+
+def closed_form_attention(q, k, v):
     """Exact softmax attention, ``q (b, t, n, h)``, ``k, v (b, s, n, h)`` -> ``(b, t, n, h)``.
 
     Args:
@@ -33,14 +35,10 @@ def attention_tensorflow(q, k, v):
 
 
 def _heads_first(x):  # (b, s, n, h) <-> (b, n, s, h)
-    import tensorflow as tf
-
     return tf.transpose(x, (0, 2, 1, 3))
 
 
 def _attention(q, k, v):
-    import tensorflow as tf
-
     scale = 1.0 / float(q.shape[-1]) ** 0.5
 
     @tf.custom_gradient

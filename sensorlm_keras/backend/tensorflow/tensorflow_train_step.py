@@ -1,4 +1,5 @@
-"""TensorFlow training step of `SensorLM`: global negatives under `tf.distribute`.
+"""`TensorFlowTrainStep`: the TensorFlow training step of `SensorLM` (global negatives under
+`tf.distribute`).
 
 `tf.distribute` strategies (MirroredStrategy, MultiWorkerMirroredStrategy, TPUStrategy) give
 each replica only its local batch. `_gather_for_loss` all-gathers the text (and, for the softmax
@@ -12,15 +13,17 @@ losses) and ``grad_norm``: with clipping, the norm of the summed gradient (the s
 value); without, the norm of this replica's part.
 """
 
-from sensorlm_keras.trainers.base_train_step import BaseTrainStep
+import keras
 import tensorflow as tf
 from keras.src.losses import loss as loss_module
 
-import keras
-from sensorlm_keras.trainers.grad_norm import global_norm
+from sensorlm_keras.backend.common.base_train_step import BaseTrainStep, global_norm
 
 
 class TensorFlowTrainStep(BaseTrainStep):
+    """The TensorFlow step: global negatives and the replicas' summed, clipped gradient under
+    `tf.distribute`; ``grad_norm`` in the logs (see the module docstring)."""
+
     def _gather_for_loss(self, sensor_embeddings, text_embeddings):
         context = tf.distribute.get_replica_context()
         replicas = tf.distribute.get_strategy().num_replicas_in_sync

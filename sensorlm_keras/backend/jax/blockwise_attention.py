@@ -1,4 +1,4 @@
-"""JAX only: exact attention with a hand-written backward pass, one head and query block at a time.
+"""JAX: exact attention with a hand-written backward pass, one head and query block at a time.
 
 Why this exists (measured, ``benchmarks/attention.py``): on a CPU, XLA has no fused attention
 kernel. Full attention writes a ``(batch, heads, 2448, 2448)`` score matrix and several
@@ -21,11 +21,16 @@ all keys at once):
 
 Results equal exact attention to float32 round-off (``tests/core/test_chunked_attention.py``).
 Only unmasked, non-causal attention uses it (SensorLM's sensor tower); masked or causal
-attention stays on `chunked_dot_product_attention`. Scores, softmax and ``lse`` are float32
+attention stays on the checkpointed blocks of `sensorlm_keras.backend.jax.chunked_attention`. Scores, softmax and ``lse`` are float32
 whatever the input dtype; the matmuls accumulate in float32.
 """
 
 import functools
+
+import jax
+import jax.numpy as jnp
+import keras
+from jax.sharding import PartitionSpec
 
 MAX_BLOCK = 1280
 
@@ -38,7 +43,7 @@ def query_block_size(query_length, requested=MAX_BLOCK):
     return -(-size // 8) * 8
 
 
-def blockwise_attention_jax(q, k, v, block_size=MAX_BLOCK):
+def blockwise_attention(q, k, v, block_size=MAX_BLOCK):
     """Exact softmax attention, ``q (b, t, n, h)``, ``k, v (b, s, n, h)`` -> ``(b, t, n, h)``.
 
     Args:
@@ -53,8 +58,6 @@ def blockwise_attention_jax(q, k, v, block_size=MAX_BLOCK):
     batch_sharding = _batch_sharding(q.shape[0])
     if batch_sharding is None:
         return _attention(q, k, v, block)
-    import jax
-
     mesh, spec = batch_sharding
     per_shard = jax.shard_map(
         functools.partial(_attention, block=block),
@@ -73,7 +76,6 @@ def _batch_sharding(batch):
     per batch shard in a `jax.shard_map` (no communication; heads are not split, so under
     `ModelParallel` the devices of one batch shard compute the same heads).
     """
-    import keras
 
     distribution = keras.distribution.distribution()
     if distribution is None or batch is None:
@@ -82,34 +84,29 @@ def _batch_sharding(batch):
     mesh = distribution.device_mesh.backend_mesh
     if axis not in mesh.shape or mesh.shape[axis] <= 1 or batch % mesh.shape[axis]:
         return None
-    from jax.sharding import PartitionSpec
 
     return mesh, PartitionSpec(axis)
 
 
 def _to_heads(x):  # (b, s, n, h) -> (b * n, s, h)
-    import jax.numpy as jnp
 
     b, s, n, h = x.shape
     return jnp.transpose(x, (0, 2, 1, 3)).reshape(b * n, s, h)
 
 
 def _to_heads_transposed(x):  # (b, s, n, h) -> (b * n, h, s)
-    import jax.numpy as jnp
 
     b, s, n, h = x.shape
     return jnp.transpose(x, (0, 2, 3, 1)).reshape(b * n, h, s)
 
 
 def _from_heads(x, batch):  # (b * n, s, h) -> (b, s, n, h)
-    import jax.numpy as jnp
 
     bn, s, h = x.shape
     return jnp.transpose(x.reshape(batch, bn // batch, s, h), (0, 2, 1, 3))
 
 
 def _pad_queries(x, padded):  # (bn, t, ...) -> (bn, padded, ...) with zeros
-    import jax.numpy as jnp
 
     pad = padded - x.shape[1]
     if not pad:
@@ -118,8 +115,6 @@ def _pad_queries(x, padded):  # (bn, t, ...) -> (bn, padded, ...) with zeros
 
 
 def _forward(q, k, v, block):
-    import jax
-    import jax.numpy as jnp
 
     batch, length = q.shape[0], q.shape[1]
     scale = 1.0 / float(q.shape[-1]) ** 0.5
@@ -148,8 +143,6 @@ def _forward(q, k, v, block):
 
 
 def _backward(block, residuals, d_out):
-    import jax
-    import jax.numpy as jnp
 
     q, k, v, out, lse = residuals
     batch, length = q.shape[0], q.shape[1]
@@ -198,8 +191,6 @@ def _backward(block, residuals, d_out):
 
 @functools.lru_cache(maxsize=None)
 def _custom_vjp():
-    import jax
-
     @functools.partial(jax.custom_vjp, nondiff_argnums=(3,))
     def attention(q, k, v, block):
         return _forward(q, k, v, block)[0]

@@ -1,17 +1,19 @@
-"""JAX training step of `SensorLM`: Keras' stateless step plus the global gradient norm.
+"""`JAXTrainStep`: the JAX training step of `SensorLM` (Keras' stateless step plus the global
+gradient norm).
 
 Under `keras.distribution.DataParallel` the arrays in the step are global (sharded) arrays, so
 `SensorLM.compute_loss` already sees the whole global batch: no gather and no loss scaling.
 """
 
-from sensorlm_keras.trainers.base_train_step import BaseTrainStep
 import jax
-
 import keras
-from sensorlm_keras.trainers.grad_norm import global_norm
+
+from sensorlm_keras.backend.common.base_train_step import BaseTrainStep, global_norm
 
 
 class JAXTrainStep(BaseTrainStep):
+    """Keras' stateless JAX step, logging the global gradient norm as ``grad_norm``."""
+
     def train_step(self, state, data):
         trainable, non_trainable, optimizer_vars, metrics_vars = state
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)

@@ -1,17 +1,19 @@
-"""PyTorch training step of `SensorLM`: Keras' eager step plus the global gradient norm.
+"""`TorchTrainStep`: the PyTorch training step of `SensorLM` (Keras' eager step plus the global
+gradient norm).
 
 Multi-device training is not supported on the PyTorch backend with the pinned Keras version
 (Keras' torch trainer has no distribution support); use TensorFlow or JAX for several devices.
 """
 
-from sensorlm_keras.trainers.base_train_step import BaseTrainStep
+import keras
 import torch
 
-import keras
-from sensorlm_keras.trainers.grad_norm import global_norm
+from sensorlm_keras.backend.common.base_train_step import BaseTrainStep, global_norm
 
 
 class TorchTrainStep(BaseTrainStep):
+    """Keras' eager PyTorch step, logging the global gradient norm as ``grad_norm``."""
+
     def train_step(self, data):
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
         y_pred = self(x, training=True)
