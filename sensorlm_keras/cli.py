@@ -1,9 +1,9 @@
 """`sensorlm` command line: ``sensorlm <command> [<sub-command>] [options]``.
 
-Sub-commands live in `sensorlm_keras.commands`: every module there that exposes
-``add_parser(subparsers)`` is registered automatically (``data``, ``tokenizer``; ``train``,
-``eval`` and ``export`` can be added as their own modules). Heavy libraries are imported only by
-the command that runs. Errors print one line ``sensorlm: error: ...`` and exit with code 2
+Sub-commands live in `sensorlm_keras.commands`, one module each, registered automatically
+(every module there that exposes ``add_parser(subparsers)``): ``data``, ``tokenizer``,
+``train``, ``eval``, ``export`` and ``caption``. Heavy libraries are imported only by the
+command that runs. Errors print one line ``sensorlm: error: ...`` and exit with code 2
 (bad input, a stopped run) or 1 (anything unexpected, named by its type); set
 ``SENSORLM_DEBUG=1`` to get the traceback instead.
 """

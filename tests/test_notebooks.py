@@ -34,7 +34,7 @@ def _ids(path):
     return path.stem
 
 
-def test_the_six_notebooks_are_there():
+def test_the_seven_notebooks_are_there():
     assert set(EXPECTED) <= {p.name for p in NOTEBOOKS}
 
 

@@ -1,17 +1,16 @@
 """`Backbone`: the Keras plumbing every SensorLM model shares (config and dtype policy)."""
 
 import keras
-from keras import ops
 
 
 class Backbone(keras.Model):
     """Base class of the towers, the caption decoder and the SensorLM models.
 
     It holds what would otherwise be restated by each model: the config keys Keras itself
-    needs (``name``, ``trainable``, ``dtype`` policy) and their inverse in `from_config`, and
-    the end of an embedding tower (optional projection, then L2 normalisation in float32).
-    Subclasses add their own arguments to `get_config` and keep `from_config` unless a field
-    holds a nested layer.
+    needs (``name``, ``trainable``, ``dtype`` policy) and their inverse in `from_config`, which
+    also deserialises the fields listed in ``NESTED_LAYERS`` and renames the old argument names
+    listed in ``RENAMED_ARGUMENTS`` (so files saved before a rename still load). Subclasses add
+    their own arguments to `get_config`.
 
     Example:
 
@@ -26,6 +25,9 @@ class Backbone(keras.Model):
     ```
     """
 
+    NESTED_LAYERS = ()
+    RENAMED_ARGUMENTS = {}
+
     def get_config(self):
         return {
             "name": self.name,
@@ -36,15 +38,11 @@ class Backbone(keras.Model):
     @classmethod
     def from_config(cls, config):
         config = dict(config)
+        for old, new in cls.RENAMED_ARGUMENTS.items():
+            if old in config:
+                config[new] = config.pop(old)
+        for field in cls.NESTED_LAYERS:
+            config[field] = keras.layers.deserialize(config[field])
         if isinstance(config.get("dtype"), dict):
             config["dtype"] = keras.dtype_policies.deserialize(config["dtype"])
         return cls(**config)
-
-    def _embedding(self, pooled):
-        """``projection`` (when the tower has one), then unit norm (``normalize``) or a cast,
-        always float32: the embeddings that enter the contrastive logits."""
-        if self.projection is not None:
-            pooled = self.projection(pooled)
-        if self.normalize:
-            return self.l2_normalization(pooled)
-        return ops.cast(pooled, "float32")

@@ -67,6 +67,8 @@ class CaptionDecoder(Backbone):
     ```
     """
 
+    RENAMED_ARGUMENTS = {"max_sequence_length": "max_text_length"}
+
     def __init__(
         self,
         vocabulary_size=32000,
@@ -304,10 +306,3 @@ class CaptionDecoder(Backbone):
             "start_token_id": self.start_token_id,
         })
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        if "max_sequence_length" in config:  # the name before max_text_length
-            config["max_text_length"] = config.pop("max_sequence_length")
-        return super().from_config(config)

@@ -3,13 +3,11 @@
 import keras
 
 from sensorlm_keras.errors import InputValidationError
-from sensorlm_keras.layers.l2_normalization import L2Normalization
 from sensorlm_keras.layers.map_head import MAPHead
 from sensorlm_keras.layers.patch_embedding import PatchEmbedding
 from sensorlm_keras.layers.position_embedding import PositionEmbedding
 from sensorlm_keras.layers.sinusoidal_initializer import SinusoidalInitializer
-from sensorlm_keras.layers.transformer_block import TransformerBlock
-from sensorlm_keras.models.backbone import Backbone
+from sensorlm_keras.models.embedding_tower import EmbeddingTower
 from sensorlm_keras.utils.validation import check_choice
 
 POSITION_INITIALIZERS = {
@@ -19,7 +17,7 @@ POSITION_INITIALIZERS = {
 
 
 @keras.saving.register_keras_serializable(package="sensorlm_keras")
-class SensorEncoder(Backbone):
+class SensorEncoder(EmbeddingTower):
     """Sensor ViT: patches -> position embedding -> blocks -> LN -> MAP head -> (projection) -> L2.
 
     The input day ``(batch, sequence_length, num_channels)`` is cut into ``patch_size`` patches
@@ -99,10 +97,7 @@ class SensorEncoder(Backbone):
         self.num_heads = int(num_heads)
         self.mlp_dim = int(mlp_dim)
         self.embed_dim = self.hidden_dim if embed_dim is None else int(embed_dim)
-        self._projection_mode = check_choice(
-            projection, "SensorEncoder.projection", (None, True, False),
-            error=InputValidationError,
-        )
+        self._check_projection(projection)
         self.dropout = float(dropout)
         self.layer_norm_epsilon = float(layer_norm_epsilon)
         self.flash_attention = flash_attention
@@ -115,13 +110,6 @@ class SensorEncoder(Backbone):
         )
         self._build_layers()
         self.build((None, self.sequence_length, self.num_channels))
-
-    @property
-    def uses_projection(self):
-        """Whether a Dense projection follows pooling (``projection`` None: widths differ)."""
-        if self._projection_mode is None:
-            return self.embed_dim != self.hidden_dim
-        return bool(self._projection_mode)
 
     def _build_layers(self):
         policy = self.dtype_policy
@@ -136,23 +124,7 @@ class SensorEncoder(Backbone):
             dtype=policy,
             name="position_embedding",
         )
-        self.blocks = [
-            TransformerBlock(
-                self.num_heads,
-                self.mlp_dim,
-                dropout=self.dropout,
-                layer_norm_epsilon=self.layer_norm_epsilon,
-                flash_attention=self.flash_attention,
-                attention_chunk_size=self.attention_chunk_size,
-                remat=self.remat,
-                dtype=policy,
-                name=f"block_{i}",
-            )
-            for i in range(self.num_layers)
-        ]
-        self.final_norm = keras.layers.LayerNormalization(
-            epsilon=self.layer_norm_epsilon, dtype=policy, name="final_norm"
-        )
+        self._make_blocks(attention_chunk_size=self.attention_chunk_size, remat=self.remat)
         self.map_head = MAPHead(
             self.num_heads,
             self.mlp_dim,
@@ -161,12 +133,7 @@ class SensorEncoder(Backbone):
             dtype=policy,
             name="map_head",
         )
-        self.projection = (
-            keras.layers.Dense(self.embed_dim, dtype=policy, name="projection")
-            if self.uses_projection
-            else None
-        )
-        self.l2_normalization = L2Normalization(name="l2_normalization")
+        self._make_head()
 
     def check_input_shape(self, shape):
         """Raise `InputValidationError` if ``shape`` is not ``(batch, T, C)`` of this model."""
@@ -190,25 +157,12 @@ class SensorEncoder(Backbone):
     def build(self, input_shape):
         self.check_input_shape(input_shape)
         self.patch_embedding.build(input_shape)
-        token_shape = (input_shape[0], self.num_tokens, self.hidden_dim)
-        self.position_embedding.build(token_shape)
-        for block in self.blocks:
-            block.build(token_shape)
-        self.final_norm.build(token_shape)
-        self.map_head.build(token_shape)
-        if self.projection is not None:
-            self.projection.build((input_shape[0], self.hidden_dim))
-        self.l2_normalization.build((input_shape[0], self.embed_dim))
-        self.built = True
+        self._build_tower((input_shape[0], self.num_tokens, self.hidden_dim), self.map_head)
 
     def encode_tokens(self, inputs, training=None):
         """Token sequence after the final LayerNorm, ``(batch, num_tokens, hidden_dim)``."""
         self.check_input_shape(inputs.shape)
-        x = self.patch_embedding(inputs)
-        x = self.position_embedding(x)
-        for block in self.blocks:
-            x = block(x, training=training)
-        return self.final_norm(x)
+        return self._encode(self.patch_embedding(inputs), training=training)
 
     def pool_tokens(self, tokens, training=None):
         """The day's embedding ``(batch, embed_dim)`` (float32) from `encode_tokens`' output:
@@ -217,9 +171,6 @@ class SensorEncoder(Backbone):
 
     def call(self, inputs, training=None):
         return self.pool_tokens(self.encode_tokens(inputs, training=training), training=training)
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], self.embed_dim)
 
     def get_config(self):
         config = super().get_config()

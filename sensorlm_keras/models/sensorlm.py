@@ -80,6 +80,12 @@ class SensorLM(backend.train_step_class(), Backbone):
     ```
     """
 
+    PARTS = {"sensor_encoder": SensorEncoder, "text_encoder": TextEncoder}  # argument order
+    NESTED_LAYERS = tuple(PARTS)
+    CONFIG_CLASS = SensorLMConfig
+    DEFAULT_NAME = "sensorlm"
+    presets = {name: spec["description"] for name, spec in PRESETS.items()}
+
     def __init__(
         self,
         sensor_encoder,
@@ -147,43 +153,35 @@ class SensorLM(backend.train_step_class(), Backbone):
 
     # ------------------------------------------------------------------ construction
     @classmethod
-    def _towers(cls, config, dtype=None):
-        """``(SensorEncoder, TextEncoder)`` with fresh weights for ``config``."""
-        sensor = SensorEncoder(**config.arguments("sensor_encoder"), dtype=dtype,
-                               name="sensor_encoder")
-        text = TextEncoder(**config.arguments("text_encoder"), dtype=dtype, name="text_encoder")
-        return sensor, text
-
-    @classmethod
     def from_sensorlm_config(cls, config, dtype=None, name=None):
-        """Build fresh weights for a `SensorLMConfig`."""
-        if not isinstance(config, SensorLMConfig):
+        """Build fresh weights for a config of ``CONFIG_CLASS`` (`SensorLMConfig`; a
+        `SensorLMCoCaConfig` gives its two-tower part)."""
+        if not isinstance(config, cls.CONFIG_CLASS):
             raise ConfigError(
-                f"SensorLM.from_sensorlm_config: expected a SensorLMConfig, received "
-                f"{type(config).__name__}."
+                f"{cls.__name__}.from_sensorlm_config: expected a {cls.CONFIG_CLASS.__name__}, "
+                f"received {type(config).__name__}."
             )
-        config = config.base_config()
-        return cls(*cls._towers(config, dtype), **config.arguments("model"), dtype=dtype,
-                   name=name or "sensorlm")
+        config = cls.CONFIG_CLASS.from_fields_of(config)
+        parts = [part_class(**config.arguments(part), dtype=dtype, name=part)
+                 for part, part_class in cls.PARTS.items()]
+        return cls(*parts, **config.arguments("model"), dtype=dtype,
+                   name=name or cls.DEFAULT_NAME)
 
     @classmethod
     def from_preset(cls, preset, dtype=None, **overrides):
-        """A fresh model of a named preset (``SensorLM.presets`` lists them), with optional
-        `SensorLMConfig` field overrides. Presets carry no downloaded weights."""
+        """A fresh model of a named preset (``presets`` lists them), with optional config field
+        overrides. Presets carry no downloaded weights."""
         return cls.from_sensorlm_config(
-            SensorLMConfig.from_preset(preset, **overrides), dtype=dtype
+            cls.CONFIG_CLASS.from_preset(preset, **overrides), dtype=dtype
         )
-
-    presets = {name: spec["description"] for name, spec in PRESETS.items()}
 
     @property
     def config(self):
-        """The `SensorLMConfig` equivalent to this model's architecture."""
-        return SensorLMConfig.from_part_configs(
-            sensor_encoder=self.sensor_encoder.get_config(),
-            text_encoder=self.text_encoder.get_config(),
-            model=self.get_config(),
-        )
+        """The ``CONFIG_CLASS`` config equivalent to this model's architecture."""
+        return self.CONFIG_CLASS.from_part_configs(**{
+            part: (self if part == "model" else getattr(self, part)).get_config()
+            for part in self.CONFIG_CLASS.PARTS
+        })
 
     # ------------------------------------------------------------------ forward
     def _unpack_inputs(self, inputs):
@@ -406,10 +404,3 @@ class SensorLM(backend.train_step_class(), Backbone):
             "global_negatives": self.global_negatives,
         })
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for part in ("sensor_encoder", "text_encoder"):
-            config[part] = keras.layers.deserialize(config[part])
-        return super().from_config(config)

@@ -76,6 +76,12 @@ class SensorLMCoCa(SensorLM):
     ```
     """
 
+    PARTS = {**SensorLM.PARTS, "caption_decoder": CaptionDecoder}  # argument order
+    NESTED_LAYERS = tuple(PARTS)
+    CONFIG_CLASS = SensorLMCoCaConfig
+    DEFAULT_NAME = "sensorlm_coca"
+    presets = {name: spec["description"] for name, spec in COCA_PRESETS.items()}
+
     def __init__(
         self,
         sensor_encoder,
@@ -114,43 +120,6 @@ class SensorLMCoCa(SensorLM):
         self.contrastive_loss_tracker = keras.metrics.Mean(name="contrastive_loss")
         self.captioning_loss_tracker = keras.metrics.Mean(name="captioning_loss")
         self.caption_accuracy_tracker = keras.metrics.Mean(name="caption_token_accuracy")
-
-    # ------------------------------------------------------------------ construction
-    @classmethod
-    def from_sensorlm_config(cls, config, dtype=None, name=None):
-        """Build fresh weights for a `SensorLMCoCaConfig` (the towers as `SensorLM` builds
-        them)."""
-        if not isinstance(config, SensorLMCoCaConfig):
-            raise ConfigError(
-                "SensorLMCoCa.from_sensorlm_config: expected a SensorLMCoCaConfig, received "
-                f"{type(config).__name__}."
-            )
-        sensor, text = cls._towers(config, dtype)
-        decoder = CaptionDecoder(**config.arguments("caption_decoder"), dtype=dtype,
-                                 name="caption_decoder")
-        return cls(sensor, text, decoder, **config.arguments("model"), dtype=dtype,
-                   name=name or "sensorlm_coca")
-
-    @classmethod
-    def from_preset(cls, preset, dtype=None, **overrides):
-        """A fresh model of a named preset (``SensorLMCoCa.presets``), with optional
-        `SensorLMCoCaConfig` field overrides. Presets carry no downloaded weights."""
-        return cls.from_sensorlm_config(
-            SensorLMCoCaConfig.from_preset(preset, **overrides), dtype=dtype
-        )
-
-    presets = {name: spec["description"] for name, spec in COCA_PRESETS.items()}
-
-    @property
-    def config(self):
-        """The `SensorLMCoCaConfig` equivalent to this model's architecture (its two-tower part:
-        ``config.base_config()``)."""
-        return SensorLMCoCaConfig.from_part_configs(
-            sensor_encoder=self.sensor_encoder.get_config(),
-            text_encoder=self.text_encoder.get_config(),
-            caption_decoder=self.caption_decoder.get_config(),
-            model=self.get_config(),
-        )
 
     # ------------------------------------------------------------------ forward
     def call(self, inputs, training=None):
@@ -368,9 +337,3 @@ class SensorLMCoCa(SensorLM):
             }
         )
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["caption_decoder"] = keras.layers.deserialize(config["caption_decoder"])
-        return super().from_config(config)

@@ -218,10 +218,16 @@ class SensorLMConfig:
             return self.sensor_hidden_dim != self.embed_dim
         return bool(self.sensor_projection)
 
+    @classmethod
+    def from_fields_of(cls, config):
+        """This class's config from the fields it knows of ``config`` (another config class
+        of the family: a `SensorLMCoCaConfig` gives its two-tower part)."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls.from_dict({k: v for k, v in config.to_dict().items() if k in known})
+
     def base_config(self):
         """The `SensorLMConfig` of the two-tower part (the fields of a subclass dropped)."""
-        known = {f.name for f in dataclasses.fields(SensorLMConfig)}
-        return SensorLMConfig.from_dict({k: v for k, v in self.to_dict().items() if k in known})
+        return SensorLMConfig.from_fields_of(self)
 
     def arguments(self, part):
         """Constructor arguments of one part of the model (``"sensor_encoder"``,

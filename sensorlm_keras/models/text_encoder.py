@@ -3,17 +3,15 @@
 import keras
 
 from sensorlm_keras.errors import InputValidationError
-from sensorlm_keras.layers.l2_normalization import L2Normalization
 from sensorlm_keras.layers.last_token_pooling import LastTokenPooling
 from sensorlm_keras.layers.masked_mean_pooling import MaskedMeanPooling
 from sensorlm_keras.layers.token_embeddings import token_and_position_embeddings
-from sensorlm_keras.layers.transformer_block import TransformerBlock
-from sensorlm_keras.models.backbone import Backbone
+from sensorlm_keras.models.embedding_tower import EmbeddingTower
 from sensorlm_keras.utils.validation import check_choice
 
 
 @keras.saving.register_keras_serializable(package="sensorlm_keras")
-class TextEncoder(Backbone):
+class TextEncoder(EmbeddingTower):
     """Text transformer: token + position embedding -> bidirectional blocks -> LN -> pooling ->
     Dense projection -> L2.
 
@@ -55,6 +53,8 @@ class TextEncoder(Backbone):
     ```
     """
 
+    RENAMED_ARGUMENTS = {"max_sequence_length": "max_text_length"}
+
     def __init__(
         self,
         vocabulary_size=32000,
@@ -83,14 +83,7 @@ class TextEncoder(Backbone):
         self.num_heads = int(num_heads)
         self.mlp_dim = int(mlp_dim)
         self.embed_dim = self.hidden_dim if embed_dim is None else int(embed_dim)
-        self._projection_mode = check_choice(
-            projection, "TextEncoder.projection", (None, True, False), error=InputValidationError
-        )
-        if self._projection_mode is False and self.embed_dim != self.hidden_dim:
-            raise InputValidationError(
-                f"TextEncoder: projection=False needs embed_dim == hidden_dim, received "
-                f"embed_dim {self.embed_dim} and hidden_dim {self.hidden_dim}."
-            )
+        self._check_projection(projection)
         self.dropout = float(dropout)
         self.layer_norm_epsilon = float(layer_norm_epsilon)
         self.flash_attention = flash_attention
@@ -100,39 +93,13 @@ class TextEncoder(Backbone):
         self.token_embedding, self.position_embedding = token_and_position_embeddings(
             self.vocabulary_size, self.max_text_length, self.hidden_dim, policy
         )
-        self.blocks = [
-            TransformerBlock(
-                self.num_heads,
-                self.mlp_dim,
-                dropout=self.dropout,
-                layer_norm_epsilon=self.layer_norm_epsilon,
-                flash_attention=flash_attention,
-                dtype=policy,
-                name=f"block_{i}",
-            )
-            for i in range(self.num_layers)
-        ]
-        self.final_norm = keras.layers.LayerNormalization(
-            epsilon=self.layer_norm_epsilon, dtype=policy, name="final_norm"
-        )
+        self._make_blocks()
         if pooling == "mean":
             self.pooler = MaskedMeanPooling(dtype=policy, name="pooling")
         else:
             self.pooler = LastTokenPooling(dtype=policy, name="pooling")
-        self.projection = (
-            keras.layers.Dense(self.embed_dim, dtype=policy, name="projection")
-            if self.uses_projection
-            else None
-        )
-        self.l2_normalization = L2Normalization(name="l2_normalization")
+        self._make_head()
         self.build((None, self.max_text_length))
-
-    @property
-    def uses_projection(self):
-        """Whether a Dense projection follows pooling (``projection`` None: widths differ)."""
-        if self._projection_mode is None:
-            return self.embed_dim != self.hidden_dim
-        return bool(self._projection_mode)
 
     def check_input_shape(self, shape):
         shape = tuple(shape)
@@ -149,25 +116,12 @@ class TextEncoder(Backbone):
     def build(self, input_shape):
         self.check_input_shape(input_shape)
         self.token_embedding.build(input_shape)
-        token_shape = (input_shape[0], input_shape[1], self.hidden_dim)
-        self.position_embedding.build(token_shape)
-        for block in self.blocks:
-            block.build(token_shape)
-        self.final_norm.build(token_shape)
-        self.pooler.build(token_shape)
-        if self.projection is not None:
-            self.projection.build((input_shape[0], self.hidden_dim))
-        self.l2_normalization.build((input_shape[0], self.embed_dim))
-        self.built = True
+        self._build_tower((input_shape[0], input_shape[1], self.hidden_dim), self.pooler)
 
     def encode_tokens(self, token_ids, padding_mask=None, training=None):
         """Token sequence after the final LayerNorm, ``(batch, length, hidden_dim)``."""
         self.check_input_shape(token_ids.shape)
-        x = self.token_embedding(token_ids)
-        x = self.position_embedding(x)
-        for block in self.blocks:
-            x = block(x, padding_mask=padding_mask, training=training)
-        return self.final_norm(x)
+        return self._encode(self.token_embedding(token_ids), padding_mask, training=training)
 
     def call(self, token_ids, padding_mask=None, training=None):
         if padding_mask is not None:
@@ -175,9 +129,6 @@ class TextEncoder(Backbone):
             padding_mask = keras.ops.cast(keras.ops.cast(padding_mask, "bool"), "int32")
         x = self.encode_tokens(token_ids, padding_mask=padding_mask, training=training)
         return self._embedding(self.pooler(x, padding_mask=padding_mask))
-
-    def compute_output_shape(self, input_shape, padding_mask_shape=None):
-        return (input_shape[0], self.embed_dim)
 
     def get_config(self):
         config = super().get_config()
@@ -197,10 +148,3 @@ class TextEncoder(Backbone):
             "normalize": self.normalize,
         })
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        if "max_sequence_length" in config:  # the name before max_text_length
-            config["max_text_length"] = config.pop("max_sequence_length")
-        return super().from_config(config)

@@ -5,7 +5,8 @@ import dataclasses
 import json
 import os
 
-from sensorlm_keras.errors import ConfigError
+from sensorlm_keras.errors import ConfigError, describe
+from sensorlm_keras.utils.validation import check_choice, check_float, check_positive_int
 
 
 @dataclasses.dataclass
@@ -81,28 +82,19 @@ class TrainConfig:
         positive = ("synthetic_people", "synthetic_days", "text_length", "vocabulary_size",
                     "batch_size", "steps", "steps_per_checkpoint", "keep_checkpoints")
         for name in positive:
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"TrainConfig.{name}: expected a positive int, received {value!r}.")
+            check_positive_int(getattr(self, name), f"TrainConfig.{name}")
         for name in ("peak_learning_rate", "global_clipnorm", "timescale"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-                raise ConfigError(f"TrainConfig.{name}: expected a positive number, received {value!r}.")
+            check_float(getattr(self, name), f"TrainConfig.{name}", minimum=0.0,
+                        exclusive_minimum=True)
         from sensorlm_keras.distribute.distribution_plan import STRATEGIES
 
-        if self.strategy not in STRATEGIES:
-            raise ConfigError(
-                f"TrainConfig.strategy: unknown {self.strategy!r}; expected one of {list(STRATEGIES)}."
-            )
-        if self.cpu_devices is not None and (
-            isinstance(self.cpu_devices, bool) or not isinstance(self.cpu_devices, int)
-            or self.cpu_devices < 1
-        ):
-            raise ConfigError(
-                f"TrainConfig.cpu_devices: expected None or a positive int, received {self.cpu_devices!r}."
-            )
+        check_choice(self.strategy, "TrainConfig.strategy", STRATEGIES)
+        check_positive_int(self.cpu_devices, "TrainConfig.cpu_devices", allow_none=True)
         if not isinstance(self.model, dict):
-            raise ConfigError(f"TrainConfig.model: expected a mapping of SensorLMConfig overrides, received {self.model!r}.")
+            raise ConfigError(
+                "TrainConfig.model: expected a mapping of SensorLMConfig overrides, received "
+                f"{describe(self.model)}."
+            )
         if self.steps_per_checkpoint > self.steps:
             self.steps_per_checkpoint = self.steps
         from sensorlm_keras.models.sensorlm_coca_config import COCA_PRESETS
@@ -110,7 +102,7 @@ class TrainConfig:
 
         if self.preset not in PRESETS and self.preset not in COCA_PRESETS:
             raise ConfigError(
-                f"TrainConfig.preset: unknown preset {self.preset!r}; available: "
+                f"TrainConfig.preset: unknown preset {describe(self.preset)}; available: "
                 f"{sorted(PRESETS) + sorted(COCA_PRESETS)}."
             )
 

@@ -165,19 +165,8 @@ def train(config, overwrite=False, verbose=1):
         raise ConfigError(f"train(config): expected a TrainConfig, received {type(config).__name__}.")
     import keras
 
-    from sensorlm_keras import SensorLM
-    from sensorlm_keras.data import ChannelSchema, make_dataset
-    from sensorlm_keras.models.sensorlm_coca_config import COCA_PRESETS
-    from sensorlm_keras.training.atomic_backup_and_restore import (
-        AtomicBackupAndRestore, discard_save,
-    )
-    from sensorlm_keras.training.epoch_validation import EpochValidation
-    from sensorlm_keras.training.non_finite_loss_guard import NonFiniteLossGuard
-    from sensorlm_keras.training.optimizer import build_optimizer
-    from sensorlm_keras.training.periodic_checkpoint import PeriodicCheckpoint
-    from sensorlm_keras.runs.run_artifacts import load_run, save_run
-
     from sensorlm_keras.distribute import DistributionPlan
+    from sensorlm_keras.training.atomic_backup_and_restore import AtomicBackupAndRestore
 
     # The strategy first: MultiWorkerMirroredStrategy must exist before any other TF op.
     plan = DistributionPlan(config.strategy, model_parallel_size=config.model_parallel_size)
@@ -186,107 +175,155 @@ def train(config, overwrite=False, verbose=1):
             f"batch_size {config.batch_size} is not divisible by the {plan.num_replicas} "
             f"data-parallel replicas of strategy {config.strategy!r}."
         )
-    chief = plan.is_chief
-    # Only the chief writes the run directory: it prepares the run, the data and the
-    # tokenizer while the other workers wait, then every worker reads the same files.
-    if chief:
-        _prepare_run_dir(config, overwrite)
-        root, splits = _resolve_data(config, verbose)
-        tokenizer = _train_tokenizer(config, splits["train"][0], verbose)
-    plan.barrier()
-    if not chief:
-        root, splits = _resolve_data(config, verbose, generate=False)
-        tokenizer = _load_tokenizer(config)
+    root, splits, tokenizer = _prepare_inputs(plan, config, overwrite, verbose)
     keras.utils.set_random_seed(config.seed)
     if config.mixed_precision:
         keras.mixed_precision.set_global_policy("mixed_bfloat16")
-    train_dir, manifest = splits["train"]
-    schema = ChannelSchema.default()
-    if list(manifest.channel_names) != list(schema.names):
-        schema = schema.select(manifest.channel_names)
-
-    model_overrides = dict(config.model)
-    model_overrides.setdefault("num_channels", len(manifest.channel_names))
-    model_overrides.setdefault("sequence_length", int(manifest.num_timesteps))
-    model_overrides["vocabulary_size"] = tokenizer.vocabulary_size
-    model_overrides.setdefault("max_text_length", max(config.text_length, 64))
-    if "patch_size" in model_overrides:
-        model_overrides["patch_size"] = tuple(model_overrides["patch_size"])
+    manifest = splits["train"][1]
     with plan.scope():
-        model_class = SensorLM
-        if config.preset in COCA_PRESETS:  # SensorLM + captioning decoder (sensorlm_coca_*)
-            from sensorlm_keras import SensorLMCoCa as model_class
-        model = model_class.from_preset(config.preset, **model_overrides)
-        model.compile(
-            optimizer=build_optimizer(
-                model,
-                config.steps,
-                peak_learning_rate=config.peak_learning_rate,
-                weight_decay=config.weight_decay,
-                global_clipnorm=config.global_clipnorm,
-                warmup_fraction=config.warmup_fraction,
-                cooldown_fraction=config.cooldown_fraction,
-                timescale=config.timescale,
-            )
-        )
+        model = _build_model(config, manifest, tokenizer)
         # Resume (weights, optimizer state, step) before the data stream is built: every
         # worker restores from the chief's backup (a shared --run-dir); only the chief writes
         # backups. Resume and skipped-backup notices are printed even in quiet mode.
         backup = AtomicBackupAndRestore(os.path.join(config.run_dir, "backup"), verbose=1,
-                                        write=chief)
+                                        write=plan.is_chief)
         resume_step = backup.restore(model)
+    train_ds = _training_dataset(plan, config, splits["train"][0], tokenizer, resume_step)
+    start = time.time()
+    history = _fit(plan, config, model, train_ds, backup, splits, tokenizer, verbose)
+    final_logs = {k: float(v[-1]) for k, v in history.history.items() if v}
+    training = {
+        "seconds": round(time.time() - start, 1),
+        "steps": int(keras.ops.convert_to_numpy(model.optimizer.iterations)),
+        "resumed_from_step": backup.restored_step,
+        "distribution": plan.describe(),
+        "config": config.to_dict(),
+        "final_logs": final_logs,
+    }
+    return _finish(plan, config, model, tokenizer, manifest, root, training, verbose)
 
-    train_ds = make_dataset(
+
+def _prepare_inputs(plan, config, overwrite, verbose):
+    """``(data root, splits, tokenizer)``. Only the chief writes the run directory: it prepares
+    the run, the data and the tokenizer while the other workers wait, then every worker reads
+    the same files."""
+    if plan.is_chief:
+        _prepare_run_dir(config, overwrite)
+        root, splits = _resolve_data(config, verbose)
+        tokenizer = _train_tokenizer(config, splits["train"][0], verbose)
+    plan.barrier()
+    if not plan.is_chief:
+        root, splits = _resolve_data(config, verbose, generate=False)
+        tokenizer = _load_tokenizer(config)
+    return root, splits, tokenizer
+
+
+def _build_model(config, manifest, tokenizer):
+    """A fresh compiled model of ``config.preset`` for the dataset's shape and the tokenizer's
+    vocabulary (`SensorLMCoCa` for the ``sensorlm_coca_*`` presets)."""
+    from sensorlm_keras import SensorLM, SensorLMCoCa
+    from sensorlm_keras.models.sensorlm_coca_config import COCA_PRESETS
+    from sensorlm_keras.training.optimizer import build_optimizer
+
+    overrides = dict(config.model)
+    overrides.setdefault("num_channels", len(manifest.channel_names))
+    overrides.setdefault("sequence_length", int(manifest.num_timesteps))
+    overrides["vocabulary_size"] = tokenizer.vocabulary_size
+    overrides.setdefault("max_text_length", max(config.text_length, 64))
+    if "patch_size" in overrides:
+        overrides["patch_size"] = tuple(overrides["patch_size"])
+    model_class = SensorLMCoCa if config.preset in COCA_PRESETS else SensorLM
+    model = model_class.from_preset(config.preset, **overrides)
+    model.compile(
+        optimizer=build_optimizer(
+            model,
+            config.steps,
+            peak_learning_rate=config.peak_learning_rate,
+            weight_decay=config.weight_decay,
+            global_clipnorm=config.global_clipnorm,
+            warmup_fraction=config.warmup_fraction,
+            cooldown_fraction=config.cooldown_fraction,
+            timescale=config.timescale,
+        )
+    )
+    return model
+
+
+def _training_dataset(plan, config, train_dir, tokenizer, resume_step):
+    from sensorlm_keras.data import make_dataset
+
+    return plan.shard_dataset(make_dataset(
         train_dir, tokenizer, config.batch_size, variant=config.caption_variant,
         text_length=config.text_length, shuffle_buffer=config.shuffle_buffer, seed=config.seed,
         repeat=True, drop_remainder=True,
         # A resumed run continues the same seeded stream after the batches the interrupted
         # run trained on, so it ends with the weights of an uninterrupted run.
         skip_batches=resume_step,
-    )
-    train_ds = plan.shard_dataset(train_ds)
-    validation = None
-    if "validation" in splits and splits["validation"][1].num_examples >= 2:
-        val_dir, val_manifest = splits["validation"]
-        val_batch = min(config.batch_size, val_manifest.num_examples)
+    ))
 
-        def validation_dataset():
-            return plan.shard_dataset(make_dataset(
-                val_dir, tokenizer, val_batch, variant=config.caption_variant,
-                text_length=config.text_length, drop_remainder=True,
-            ))
 
-        # A fresh validation dataset every epoch (not fit's validation_data, whose cached
-        # iterator stalled training by 13-60 s per epoch: see EpochValidation).
-        validation = EpochValidation(validation_dataset,
-                                     steps=val_manifest.num_examples // val_batch)
+def _epoch_validation(plan, config, splits, tokenizer):
+    """An `EpochValidation` callback on the validation split, or None without one."""
+    from sensorlm_keras.data import make_dataset
+    from sensorlm_keras.training.epoch_validation import EpochValidation
 
-    epochs = -(-config.steps // config.steps_per_checkpoint)
-    # Only the chief writes backups, checkpoints and TensorBoard logs.
-    guard = NonFiniteLossGuard()
+    if "validation" not in splits or splits["validation"][1].num_examples < 2:
+        return None
+    val_dir, val_manifest = splits["validation"]
+    val_batch = min(config.batch_size, val_manifest.num_examples)
+
+    def validation_dataset():
+        return plan.shard_dataset(make_dataset(
+            val_dir, tokenizer, val_batch, variant=config.caption_variant,
+            text_length=config.text_length, drop_remainder=True,
+        ))
+
+    # A fresh validation dataset every epoch (not fit's validation_data, whose cached
+    # iterator stalled training by 13-60 s per epoch: see EpochValidation).
+    return EpochValidation(validation_dataset, steps=val_manifest.num_examples // val_batch)
+
+
+def _callbacks(plan, config, backup, guard, validation):
+    """Validation first (the others see its val_* logs), backup, NaN guard, checkpoints and
+    TensorBoard. Only the chief writes; the others join the chief's checkpoint saves."""
+    import keras
+
+    from sensorlm_keras.training.periodic_checkpoint import PeriodicCheckpoint
+
     callbacks = [backup, guard]
     if validation is not None:
-        callbacks.insert(0, validation)  # first: the others see its val_* logs
-    # Non-chief workers take part in the chief's checkpoint saves and keep nothing.
+        callbacks.insert(0, validation)
     callbacks.append(PeriodicCheckpoint(os.path.join(config.run_dir, "checkpoints"),
-                                        keep=config.keep_checkpoints, write=chief))
-    if config.tensorboard and chief:
+                                        keep=config.keep_checkpoints, write=plan.is_chief))
+    if config.tensorboard and plan.is_chief:
         callbacks.append(keras.callbacks.TensorBoard(os.path.join(config.run_dir, "logs"),
                                                      update_freq="epoch"))
+    return callbacks
+
+
+def _fit(plan, config, model, train_ds, backup, splits, tokenizer, verbose):
+    """``model.fit`` over ``config.steps`` steps in checkpoint-sized epochs; a lost worker or a
+    non-finite loss ends it with one clear error."""
+    import keras
+
+    from sensorlm_keras.training.non_finite_loss_guard import NonFiniteLossGuard
+
+    guard = NonFiniteLossGuard()
+    validation = _epoch_validation(plan, config, splits, tokenizer)
+    callbacks = _callbacks(plan, config, backup, guard, validation)
     if verbose:
         print(
             f"Training {config.preset} ({model.count_params():,} parameters, "
-            f"{model.config.num_sensor_tokens} sensor tokens) on {manifest.num_examples} "
-            f"examples, backend {keras.backend.backend()}: {config.steps} steps of batch "
-            f"{config.batch_size}, checkpoint every {config.steps_per_checkpoint} steps, "
-            f"{plan.describe()}.",
+            f"{model.config.num_sensor_tokens} sensor tokens) on "
+            f"{splits['train'][1].num_examples} examples, backend {keras.backend.backend()}: "
+            f"{config.steps} steps of batch {config.batch_size}, checkpoint every "
+            f"{config.steps_per_checkpoint} steps, {plan.describe()}.",
             flush=True,
         )
-    start = time.time()
     try:
         history = model.fit(
             train_ds,
-            epochs=epochs,
+            epochs=-(-config.steps // config.steps_per_checkpoint),
             steps_per_epoch=config.steps_per_checkpoint,
             shuffle=False,
             callbacks=callbacks,
@@ -305,25 +342,29 @@ def train(config, overwrite=False, verbose=1):
             f"{last or 'none (it failed before the first backup)'}; lower the learning rate or "
             "check the data, then run the same command again to resume from it."
         )
-    final_logs = {k: float(v[-1]) for k, v in history.history.items() if v}
-    training = {
-        "seconds": round(time.time() - start, 1),
-        "steps": int(keras.ops.convert_to_numpy(model.optimizer.iterations)),
-        "resumed_from_step": backup.restored_step,
-        "distribution": plan.describe(),
-        "config": config.to_dict(),
-        "final_logs": final_logs,
-    }
-    if not chief:
-        # Take part in the chief's final save (see discard_save), keep nothing.
+    return history
+
+
+def _finish(plan, config, model, tokenizer, manifest, root, training, verbose):
+    """The chief saves the run directory and returns it loaded; the others join the chief's
+    final save (see `discard_save`), keep nothing and return None."""
+    from sensorlm_keras.data import ChannelSchema
+    from sensorlm_keras.runs import load_run, save_run
+    from sensorlm_keras.training.atomic_backup_and_restore import discard_save
+
+    if not plan.is_chief:
         discard_save(model.save, ".keras")
         plan.release()
         if verbose:
             print(f"Worker {plan.worker_index} of {plan.num_workers} finished; the chief writes "
                   f"the run directory {config.run_dir}.", flush=True)
         return None
+    schema = ChannelSchema.default()
+    if list(manifest.channel_names) != list(schema.names):
+        schema = schema.select(manifest.channel_names)
     save_run(config.run_dir, model, tokenizer, schema, text_length=config.text_length,
-             caption_variant=config.caption_variant, training=training, metrics=final_logs)
+             caption_variant=config.caption_variant, training=training,
+             metrics=training["final_logs"])
     plan.release()
     run = load_run(config.run_dir)
     run.config["data_root"] = root

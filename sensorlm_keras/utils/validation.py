@@ -93,6 +93,8 @@ def check_float(value, field, minimum=None, maximum=None, exclusive_minimum=Fals
             low = "(" if exclusive_minimum else "["
             high = ")" if exclusive_maximum else "]"
             expected = f"a number in {low}{minimum}, {maximum}{high}"
+        elif minimum == 0:
+            expected = "a positive number" if exclusive_minimum else "a non-negative number"
         elif minimum is not None:
             expected = f"a number {'>' if exclusive_minimum else '>='} {minimum}"
         elif maximum is not None:

@@ -23,15 +23,6 @@ TrainStep = JAXTrainStep
 AUTO_CHUNK_SIZE = 1280
 AUTO_MIN_TOKENS = 1024
 
-__all__ = [
-    "TrainStep",
-    "auto_attention_chunk_size",
-    "auto_unmasked_attention",
-    "chunked_dot_product_attention",
-    "compile_inference",
-    "no_grad",
-]
-
 
 def auto_attention_chunk_size(num_tokens):
     """Blocks of ``AUTO_CHUNK_SIZE`` queries for sequences longer than ``AUTO_MIN_TOKENS`` on a

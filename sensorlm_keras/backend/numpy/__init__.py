@@ -11,12 +11,3 @@ from sensorlm_keras.backend.common import (
 )
 
 TrainStep = BaseTrainStep
-
-__all__ = [
-    "TrainStep",
-    "auto_attention_chunk_size",
-    "auto_unmasked_attention",
-    "chunked_dot_product_attention",
-    "compile_inference",
-    "no_grad",
-]

@@ -20,15 +20,6 @@ from sensorlm_keras.backend.tensorflow.tensorflow_train_step import TensorFlowTr
 
 TrainStep = TensorFlowTrainStep
 
-__all__ = [
-    "TrainStep",
-    "auto_attention_chunk_size",
-    "auto_unmasked_attention",
-    "chunked_dot_product_attention",
-    "compile_inference",
-    "no_grad",
-]
-
 
 def compile_inference(fn, model):
     """``fn`` as a ``tf.function`` (variables are read at call time, so training is seen)."""

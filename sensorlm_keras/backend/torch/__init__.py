@@ -20,15 +20,6 @@ from sensorlm_keras.backend.torch.torch_train_step import TorchTrainStep
 
 TrainStep = TorchTrainStep
 
-__all__ = [
-    "TrainStep",
-    "auto_attention_chunk_size",
-    "auto_unmasked_attention",
-    "chunked_dot_product_attention",
-    "compile_inference",
-    "no_grad",
-]
-
 
 def no_grad():
     """``torch.no_grad()``: inference keeps no activations for a backward pass."""
