@@ -93,45 +93,54 @@ class ServingModule(tf.Module):
     # ------------------------------------------------------------------ signatures
     @_signature(_SENSOR)
     def embed_sensor(self, sensor):
+        """Finite z-scores ``(B, T, C)`` -> ``sensor_embeddings`` ``(B, D)``."""
         return {"sensor_embeddings": self._encode_sensor(self._checks.sensor(sensor))}
 
     @_signature(_SENSOR, _SENSOR_MASK)
     def embed_sensor_masked(self, sensor, sensor_mask):
+        """Z-scores + ``sensor_mask`` (True = missing), imputed as in training -> embeddings."""
         sensor, sensor_mask = self._checks.masked_sensor(sensor, sensor_mask)
         imputed = serving_ops.impute_over_time(sensor, sensor_mask)
         return {"sensor_embeddings": self._encode_sensor(imputed)}
 
     @_signature(_TEXTS)
     def embed_text(self, texts):
+        """``(N,)`` strings, tokenised in the graph -> ``text_embeddings`` ``(N, D)``."""
         return {"text_embeddings": self._encode_texts(self._checks.texts(texts))}
 
     @_signature(_TOKEN_IDS, _PADDING_MASK)
     def embed_text_ids(self, token_ids, padding_mask):
+        """``(N, L)`` ids + mask (True = real token), any ``L <= max_text_length``."""
         token_ids, padding_mask = self._checks.token_ids(token_ids, padding_mask)
         return {"text_embeddings": self._encode_ids_any_length(token_ids, padding_mask)}
 
     @_signature(_TEXTS)
     def tokenize(self, texts):
+        """``(N,)`` strings -> the training tokenizer's ``token_ids`` and ``padding_mask``."""
         token_ids, padding_mask = self._tokenize(self._checks.texts(texts))
         return {"token_ids": token_ids, "padding_mask": padding_mask}
 
     @_signature(_SENSOR, _TEXTS)
     def score(self, sensor, texts):
+        """``(B, N)`` logits and probabilities (sigmoid, softmax over texts for CLIP)."""
         sensor_z = self._encode_sensor(self._checks.sensor(sensor))
         logits = self._logits(sensor_z, self._encode_texts(self._checks.texts(texts)))
         return {"logits": logits, "probabilities": self._probabilities(logits)}
 
     @_signature(_SENSOR, _CLASS_NAMES)
     def zero_shot(self, sensor, class_names):
+        """Zero-shot over ``class_names`` with the evaluation's prompt templates."""
         templates = tf.constant(DEFAULT_PROMPT_TEMPLATES, tf.string)
         return self._zero_shot(sensor, class_names, templates)
 
     @_signature(_SENSOR, _CLASS_NAMES, _PROMPT_TEMPLATES)
     def zero_shot_templates(self, sensor, class_names, prompt_templates):
+        """Zero-shot over ``class_names`` with the caller's prompt templates."""
         return self._zero_shot(sensor, class_names, self._checks.templates(prompt_templates))
 
     @_signature()
     def metadata(self):
+        """Preprocessing constants, limits, the tokenizer proto and the export JSON."""
         run, checks = self._run, self._checks
         schema, model = run.schema, run.model
         return {
