@@ -3,6 +3,7 @@
 import keras
 
 from sensorlm_keras.errors import InputValidationError
+from sensorlm_keras.utils.validation import check_positive_int
 
 
 @keras.saving.register_keras_serializable(package="sensorlm_keras")
@@ -34,8 +35,7 @@ class MLPBlock(keras.layers.Layer):
         self, mlp_dim, activation="gelu", dropout=0.0, kernel_initializer="glorot_uniform", **kwargs
     ):
         super().__init__(**kwargs)
-        if int(mlp_dim) < 1:
-            raise InputValidationError(f"MLPBlock.mlp_dim: expected >= 1, received {mlp_dim!r}.")
+        mlp_dim = check_positive_int(mlp_dim, "MLPBlock.mlp_dim", error=InputValidationError)
         self.mlp_dim = int(mlp_dim)
         self.activation = keras.activations.get(activation)
         self.dropout = float(dropout)

@@ -5,6 +5,7 @@ from keras import ops
 
 from sensorlm_keras import backend
 from sensorlm_keras.errors import InputValidationError
+from sensorlm_keras.utils.validation import check_positive_int
 
 
 @keras.saving.register_keras_serializable(package="sensorlm_keras")
@@ -76,11 +77,9 @@ class MultiHeadDotProductAttention(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if int(num_heads) < 1:
-            raise InputValidationError(
-                f"MultiHeadDotProductAttention.num_heads: expected >= 1, received {num_heads!r}."
-            )
-        self.num_heads = int(num_heads)
+        self.num_heads = check_positive_int(
+            num_heads, "MultiHeadDotProductAttention.num_heads", error=InputValidationError
+        )
         self.head_dim = None if head_dim is None else int(head_dim)
         self.cross_attention = bool(cross_attention)
         self.use_bias = bool(use_bias)

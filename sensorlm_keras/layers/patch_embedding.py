@@ -5,6 +5,7 @@ import keras
 from keras import ops
 
 from sensorlm_keras.errors import InputValidationError
+from sensorlm_keras.utils.validation import check_positive_int
 
 
 @keras.saving.register_keras_serializable(package="sensorlm_keras")
@@ -61,11 +62,9 @@ class PatchEmbedding(keras.layers.Layer):
                 f"PatchEmbedding.patch_size: expected two positive ints (time, channels), "
                 f"received {patch_size!r}."
             )
-        if int(hidden_dim) < 1:
-            raise InputValidationError(
-                f"PatchEmbedding.hidden_dim: expected a positive int, received {hidden_dim!r}."
-            )
-        self.hidden_dim = int(hidden_dim)
+        self.hidden_dim = check_positive_int(
+            hidden_dim, "PatchEmbedding.hidden_dim", error=InputValidationError
+        )
         self.patch_size = patch_size
         self.use_bias = bool(use_bias)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)

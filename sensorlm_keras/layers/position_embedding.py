@@ -6,6 +6,7 @@ import keras
 from keras import ops
 
 from sensorlm_keras.errors import InputValidationError
+from sensorlm_keras.utils.validation import check_positive_int
 
 
 @keras.saving.register_keras_serializable(package="sensorlm_keras")
@@ -38,12 +39,9 @@ class PositionEmbedding(keras.layers.Layer):
 
     def __init__(self, sequence_length, initializer=None, **kwargs):
         super().__init__(**kwargs)
-        if int(sequence_length) < 1:
-            raise InputValidationError(
-                "PositionEmbedding.sequence_length: expected a positive int, received "
-                f"{sequence_length!r}."
-            )
-        self.sequence_length = int(sequence_length)
+        self.sequence_length = check_positive_int(
+            sequence_length, "PositionEmbedding.sequence_length", error=InputValidationError
+        )
         self.initializer = keras.initializers.get(initializer) if initializer else None
 
     def _check_shape(self, shape):

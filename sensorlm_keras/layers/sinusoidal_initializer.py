@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from sensorlm_keras.errors import InputValidationError
+from sensorlm_keras.utils.validation import check_float
 
 
 @keras.saving.register_keras_serializable(package="sensorlm_keras")
@@ -31,14 +32,10 @@ class SinusoidalInitializer(keras.initializers.Initializer):
     """
 
     def __init__(self, max_wavelength=10_000.0):
-        if isinstance(max_wavelength, bool) or not isinstance(max_wavelength, (int, float)) or (
-            not max_wavelength > 1
-        ):
-            raise InputValidationError(
-                "SinusoidalInitializer.max_wavelength: expected a number > 1, received "
-                f"{max_wavelength!r}."
-            )
-        self.max_wavelength = float(max_wavelength)
+        self.max_wavelength = check_float(
+            max_wavelength, "SinusoidalInitializer.max_wavelength", minimum=1.0,
+            exclusive_minimum=True, error=InputValidationError,
+        )
 
     def _half(self, positions, count):
         exponents = ops.arange(count, dtype="float32") / float(max(count, 1))
