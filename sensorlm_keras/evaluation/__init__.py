@@ -33,7 +33,8 @@ from sensorlm_keras.evaluation.linear_probe import (
     random_init_sensor_embeddings,
     sample_k_shot,
 )
-from sensorlm_keras.evaluation.report import evaluate_run, format_summary, write_json_atomic
+from sensorlm_keras.evaluation.report import evaluate_run, write_json_atomic
+from sensorlm_keras.evaluation.report_summary import format_summary
 from sensorlm_keras.evaluation.retrieval import (
     recall_at_k,
     recall_curve,
