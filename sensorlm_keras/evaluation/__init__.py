@@ -22,11 +22,8 @@ from sensorlm_keras.evaluation.classification_metrics import (
     classification_metrics,
     confusion_matrix,
 )
-from sensorlm_keras.evaluation.evaluation_data import (
-    EvaluationData,
-    activity_label_from_events,
-    load_evaluation_data,
-)
+from sensorlm_keras.evaluation.data_loading import load_evaluation_data
+from sensorlm_keras.evaluation.evaluation_data import EvaluationData, activity_label_from_events
 from sensorlm_keras.evaluation.linear_probe import (
     DEFAULT_K_SHOTS,
     few_shot_linear_probe,

@@ -51,7 +51,7 @@ def evaluate_captions(model, data, tokenizer, schema=None, strategy="greedy", ma
         captions: how much of the parser's reach the references cover), ``samples`` and
         ``generated`` (every caption).
     """
-    from sensorlm_keras.evaluation.evaluation_data import load_evaluation_data
+    from sensorlm_keras.evaluation.data_loading import load_evaluation_data
     from sensorlm_keras.models.sensorlm_coca import SensorLMCoCa
 
     if not isinstance(model, SensorLMCoCa):
@@ -65,19 +65,9 @@ def evaluate_captions(model, data, tokenizer, schema=None, strategy="greedy", ma
     if max_length is None:
         max_length = min(int(tokenizer.sequence_length), model.caption_decoder.max_sequence_length)
     n = len(days)
-    generated = []
-    from tqdm.auto import tqdm
-
-    with tqdm(total=n, desc=f"captioning ({strategy})", unit="day", disable=not progress) as bar:
-        for start in range(0, n, int(batch_size)):
-            chunk = days.sensor[start : start + int(batch_size)]
-            generated += list(
-                model.generate(chunk, max_length=max_length, strategy=strategy,
-                               num_beams=num_beams, top_p=top_p,
-                               seed=None if seed is None else int(seed) + start,
-                               tokenizer=tokenizer, batch_size=int(batch_size))
-            )
-            bar.update(len(chunk))
+    generated = _generate(model, days.sensor, tokenizer, int(batch_size), progress,
+                          max_length=max_length, strategy=strategy, num_beams=num_beams,
+                          top_p=top_p, seed=seed)
     references = list(days.captions)
     bleu = corpus_bleu_details(generated, references)
     rouge = rouge_l(generated, references)
@@ -85,16 +75,6 @@ def evaluate_captions(model, data, tokenizer, schema=None, strategy="greedy", ma
     heart_rate = _heart_rate(days, schema)
     facts = caption_fact_accuracy(generated, events, heart_rates=heart_rate)
     reference_facts = caption_fact_accuracy(references, events, heart_rates=heart_rate)
-    samples = []
-    for i in range(min(int(num_samples), n)):
-        samples.append({
-            "index": i,
-            "person_id": None if days.person_ids is None else str(days.person_ids[i]),
-            "day_index": None if days.day_index is None else int(days.day_index[i]),
-            "generated": generated[i],
-            "reference": references[i],
-            "facts": facts["per_caption"][i],
-        })
     return {
         "num_days": n,
         "source": days.source,
@@ -107,9 +87,42 @@ def evaluate_captions(model, data, tokenizer, schema=None, strategy="greedy", ma
         "rouge_l_details": rouge,
         "facts": _summary(facts),
         "reference_facts": _summary(reference_facts),
-        "samples": samples,
+        "samples": _samples(days, generated, facts, int(num_samples)),
         "generated": generated,
     }
+
+
+def _generate(model, sensor, tokenizer, batch_size, progress, seed, strategy, **options):
+    """Captions of every day, ``batch_size`` days at a time (top-p seeds offset per batch)."""
+    from tqdm.auto import tqdm
+
+    generated = []
+    with tqdm(total=len(sensor), desc=f"captioning ({strategy})", unit="day",
+              disable=not progress) as bar:
+        for start in range(0, len(sensor), batch_size):
+            chunk = sensor[start : start + batch_size]
+            generated += list(
+                model.generate(chunk, strategy=strategy,
+                               seed=None if seed is None else int(seed) + start,
+                               tokenizer=tokenizer, batch_size=batch_size, **options)
+            )
+            bar.update(len(chunk))
+    return generated
+
+
+def _samples(days, generated, facts, num_samples):
+    """The first ``num_samples`` generated/reference pairs with their fact checks."""
+    return [
+        {
+            "index": i,
+            "person_id": None if days.person_ids is None else str(days.person_ids[i]),
+            "day_index": None if days.day_index is None else int(days.day_index[i]),
+            "generated": generated[i],
+            "reference": days.captions[i],
+            "facts": facts["per_caption"][i],
+        }
+        for i in range(min(num_samples, len(days)))
+    ]
 
 
 def format_caption_summary(report, samples=3):

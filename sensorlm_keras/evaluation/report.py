@@ -23,11 +23,8 @@ import time
 import numpy as np
 
 from sensorlm_keras.errors import ConfigError, SensorLMError, describe
-from sensorlm_keras.evaluation.evaluation_data import (
-    NO_ACTIVITY,
-    _dataset_split_dir,
-    load_evaluation_data,
-)
+from sensorlm_keras.evaluation.data_loading import dataset_split_dir, load_evaluation_data
+from sensorlm_keras.evaluation.evaluation_data import NO_ACTIVITY
 from sensorlm_keras.evaluation.linear_probe import DEFAULT_K_SHOTS
 from sensorlm_keras.evaluation.report_classification import classification_sections
 from sensorlm_keras.evaluation.report_context import ReportContext
@@ -176,7 +173,7 @@ def _load_data(context, artifacts, data, split, limit):
     if context.options.probe_data is None and isinstance(data.source, str) and os.path.isdir(
             data.source):
         parent = os.path.dirname(os.path.abspath(data.source))
-        sibling = _dataset_split_dir(parent, "train")
+        sibling = dataset_split_dir(parent, "train")
         if (os.path.basename(os.path.abspath(data.source)) != "train" and sibling is not None
                 and sibling != parent):
             context.options = dataclasses.replace(context.options, probe_data=sibling)

@@ -7,7 +7,8 @@ import hashlib
 import numpy as np
 
 from sensorlm_keras.errors import InputValidationError
-from sensorlm_keras.evaluation.evaluation_data import NO_ACTIVITY, load_evaluation_data
+from sensorlm_keras.evaluation.data_loading import load_evaluation_data
+from sensorlm_keras.evaluation.evaluation_data import NO_ACTIVITY
 from sensorlm_keras.evaluation.linear_probe import (
     few_shot_linear_probe,
     random_init_sensor_embeddings,
