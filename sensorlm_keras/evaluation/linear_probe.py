@@ -91,21 +91,14 @@ def sample_k_shot(labels, k, seed=0):
     return np.sort(np.concatenate(chosen)).astype(np.int64) if chosen else np.zeros(0, np.int64)
 
 
-class _ConstantClassifier:
-    def __init__(self, label):
-        self.label = label
-
-    def predict(self, x):
-        return np.array([self.label] * len(x), dtype=object)
-
-
 def _fit(x, y, c, max_iter):
+    from sklearn.dummy import DummyClassifier
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    if len(set(y.tolist())) < 2:
-        return _ConstantClassifier(y[0])
+    if len(set(y.tolist())) < 2:  # one class drawn: predict it (no regression to fit)
+        return DummyClassifier(strategy="most_frequent").fit(x, y)
     classifier = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=max_iter))
     classifier.fit(x, y)
     return classifier

@@ -186,10 +186,9 @@ class ZeroShotClassifier:
 
     def predict_proba(self, sensor_or_embeddings):
         """``(N, K)`` softmax over the classes of the similarity logits."""
-        scores = self.scores(sensor_or_embeddings)
-        scores = scores - scores.max(axis=1, keepdims=True)
-        e = np.exp(scores)
-        return e / e.sum(axis=1, keepdims=True)
+        from scipy.special import softmax
+
+        return softmax(self.scores(sensor_or_embeddings), axis=1)
 
     def predict(self, sensor_or_embeddings):
         """``(N,)`` array of predicted class names."""
