@@ -3,9 +3,10 @@ reference captions (BLEU-4, ROUGE-L) and against the days themselves (factual ch
 
 import numpy as np
 
-from sensorlm_keras.errors import ConfigError, DataError
+from sensorlm_keras.errors import ConfigError, DataError, InputValidationError
 from sensorlm_keras.evaluation.caption_facts import CHECKS, caption_fact_accuracy
 from sensorlm_keras.evaluation.caption_metrics import corpus_bleu_details, rouge_l
+from sensorlm_keras.utils.validation import check_int, check_positive_int
 
 
 def _heart_rate(data, schema):
@@ -59,13 +60,15 @@ def evaluate_captions(model, data, tokenizer, schema=None, strategy="greedy", ma
             f"evaluate_captions(model): expected a SensorLMCoCa (a model with a captioning "
             f"decoder), received {type(model).__name__}; train a sensorlm_coca_* preset."
         )
+    batch_size = check_positive_int(batch_size, "batch_size", error=InputValidationError)
+    num_samples = check_int(num_samples, "num_samples", minimum=0, error=InputValidationError)
     days = load_evaluation_data(data, caption_variant=caption_variant, split=split, limit=limit)
     if days.captions is None:
         raise DataError(f"data: the days have no reference captions ({days.source}).")
     if max_length is None:
         max_length = min(int(tokenizer.sequence_length), model.caption_decoder.max_sequence_length)
     n = len(days)
-    generated = _generate(model, days.sensor, tokenizer, int(batch_size), progress,
+    generated = _generate(model, days.sensor, tokenizer, batch_size, progress,
                           max_length=max_length, strategy=strategy, num_beams=num_beams,
                           top_p=top_p, seed=seed)
     references = list(days.captions)
@@ -87,7 +90,7 @@ def evaluate_captions(model, data, tokenizer, schema=None, strategy="greedy", ma
         "rouge_l_details": rouge,
         "facts": _summary(facts),
         "reference_facts": _summary(reference_facts),
-        "samples": _samples(days, generated, facts, int(num_samples)),
+        "samples": _samples(days, generated, facts, num_samples),
         "generated": generated,
     }
 

@@ -35,7 +35,7 @@ def _k_value(k):
 
 def check_k_shots(k_shots):
     """Validate ``k_shots``: positive ints and/or ``"all"``; returns a tuple without repeats."""
-    if isinstance(k_shots, (int, str)) and not isinstance(k_shots, bool):
+    if isinstance(k_shots, (int, np.integer, str)):  # one value (a bool is refused below)
         k_shots = (k_shots,)
     try:
         values = list(k_shots)

@@ -125,7 +125,7 @@ def evaluate_run(run, data, out_dir=None, classes=None, k_shots=DEFAULT_K_SHOTS,
     context.log(f"encoding {len(context.data)} days")
     context.sensor_z = context.encode_sensor(context.data.sensor, "sensor encoder")
     report["retrieval"], similarity = _retrieval_section(context, ks)
-    eval_idx, class_names = classification_sections(context, report)
+    eval_idx = classification_sections(context, report)
     report["plots"] = {}
     if plots:
         context.log(f"writing figures to {out_dir}")
@@ -141,7 +141,6 @@ def evaluate_run(run, data, out_dir=None, classes=None, k_shots=DEFAULT_K_SHOTS,
 def _load_run(context, run, caption_variant):
     """The run's `RunArtifacts` (loaded unless given); sets the context's model, tokenizer and
     caption variant."""
-    import sensorlm_keras.models  # noqa: F401  (registers SensorLM for deserialisation)
     from sensorlm_keras.runs.run_artifacts import RunArtifacts, load_run
 
     if isinstance(run, RunArtifacts):

@@ -74,14 +74,14 @@ def person_halves(data, seed=0):
 
 def classification_sections(context, report):
     """Fill ``report["zero_shot"]``, ``report["linear_probe"]`` and the label counts of
-    ``report["data"]``; returns ``(eval_idx, class_names)`` of the classified days."""
+    ``report["data"]``; returns the indices of the classified days."""
     data, options = context.data, context.options
     report["data"]["label_policy"] = label_policy(options)
     if data.labels is None:
         report["zero_shot"] = {"skipped": "the data has no labels"}
         report["linear_probe"] = {"skipped": "the data has no labels"}
         context.notes.append("zero-shot and linear probe skipped: the data has no labels.")
-        return np.zeros(0, np.int64), []
+        return np.zeros(0, np.int64)
     eval_idx, class_names, excluded_none, excluded_other = label_selection(
         data.labels, options.classes, options.include_none
     )
@@ -94,7 +94,7 @@ def classification_sections(context, report):
     })
     report["zero_shot"] = zero_shot_section(context, eval_idx, class_names)
     report["linear_probe"] = linear_probe_section(context, eval_idx)
-    return eval_idx, class_names
+    return eval_idx
 
 
 def zero_shot_section(context, eval_idx, class_names):

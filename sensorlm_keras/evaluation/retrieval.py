@@ -30,7 +30,7 @@ _ROW_BLOCK = 1024
 
 
 def _check_ks(ks):
-    if isinstance(ks, (int, np.integer)) and not isinstance(ks, bool):
+    if isinstance(ks, (int, np.integer)):  # one cut-off (a bool is refused below)
         ks = (ks,)
     try:
         ks = list(ks)
