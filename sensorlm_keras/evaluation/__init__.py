@@ -1,9 +1,13 @@
 """Evaluation of trained SensorLM runs: zero-shot classification, cross-modal retrieval,
 few-shot linear probes and the `evaluate_run` report (``sensorlm eval`` on the command line).
 
-The metrics are NumPy / SciPy / scikit-learn code on embeddings; models are used only through
-their public ``encode_sensor``, ``encode_text`` and ``similarity`` methods, so every Keras
-backend works. Figures use matplotlib's Agg canvas.
+The metrics are NumPy / scikit-learn code on embeddings (caption metrics: sacrebleu and
+rouge-score); models are used only through their public ``encode_sensor``, ``encode_text`` and
+``similarity`` methods, so every Keras backend works. Figures use matplotlib's Agg canvas.
+
+Files: `report` (`evaluate_run`) with its sections in `report_classification` and its text in
+`report_summary`; metrics in `retrieval`, `classification_metrics`, `linear_probe`,
+`caption_metrics`, `caption_facts`; inputs in `evaluation_data` / `data_loading`.
 
 Example:
 
