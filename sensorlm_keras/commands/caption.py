@@ -6,6 +6,7 @@ import re
 import sys
 
 from sensorlm_keras.errors import ConfigError, DataError
+from sensorlm_keras.utils.validation import check_float, check_int, check_positive_int
 
 _EPILOG = """\
 examples:
@@ -92,16 +93,14 @@ def _load_model(args):
         return run.model, tokenizer, run.schema, variant, os.path.join(path,
                                                                        "caption_report.json")
     if os.path.isfile(path) and path.endswith(".keras"):
-        import keras
-
-        import sensorlm_keras.models  # noqa: F401  (registers the classes)
+        from sensorlm_keras.runs import load_keras_model_safely
 
         if not args.tokenizer:
             raise ConfigError("--tokenizer: required when --model is a .keras file.")
         try:
-            model = keras.saving.load_model(path, compile=False, safe_mode=True)
-        except (ValueError, TypeError, OSError, KeyError) as error:
-            raise ConfigError(f"--model: cannot load {path!r}: {error}") from error
+            model = load_keras_model_safely(path)
+        except ConfigError as error:
+            raise ConfigError(f"--model: {error}") from error
         tokenizer = SensorLMTokenizer.load(args.tokenizer)
         return model, tokenizer, ChannelSchema.default(), "high_summary", "caption_report.json"
     raise ConfigError(
@@ -125,20 +124,11 @@ def _resolve_data(args, schema):
 
 
 def run_caption(args):
-    for name in ("num_beams", "batch_size", "samples"):
-        value = getattr(args, name)
-        if value < (0 if name == "samples" else 1):
-            raise ConfigError(
-                f"--{name.replace('_', '-')}: expected a positive integer, received {value}."
-            )
-    for name in ("limit", "max_length"):
-        value = getattr(args, name)
-        if value is not None and value < 1:
-            raise ConfigError(
-                f"--{name.replace('_', '-')}: expected a positive integer, received {value}."
-            )
-    if not 0.0 < args.top_p <= 1.0:
-        raise ConfigError(f"--top-p: expected a value in (0, 1], received {args.top_p}.")
+    for name in ("num_beams", "batch_size", "limit", "max_length"):
+        if getattr(args, name) is not None:  # --limit and --max-length default to None
+            check_positive_int(getattr(args, name), "--" + name.replace("_", "-"))
+    check_int(args.samples, "--samples", minimum=0)
+    check_float(args.top_p, "--top-p", minimum=0.0, maximum=1.0, exclusive_minimum=True)
     if args.out is not None and os.path.isdir(args.out):
         raise ConfigError(f"--out: {args.out!r} is a directory; give a .json file path.")
 
@@ -164,9 +154,7 @@ def run_caption(args):
     )
     report["model"] = os.path.abspath(args.model)
     out = args.out or default_out
-    parent = os.path.dirname(os.path.abspath(out))
-    os.makedirs(parent, exist_ok=True)
-    write_json_atomic(out, report)
+    write_json_atomic(out, report)  # creates the parent directory
     sys.stderr.flush()
     print(format_caption_summary(report, samples=min(3, args.samples)))
     print(f"report: {out}")

@@ -6,6 +6,7 @@ import os
 import sys
 
 from sensorlm_keras.errors import ConfigError, DataError
+from sensorlm_keras.utils.validation import check_positive_int
 
 _EPILOG = """\
 examples:
@@ -26,93 +27,64 @@ left out of zero-shot and probe unless --include-none. Writes <out>/report.json 
 """
 
 
+_DESCRIPTION = """\
+Evaluate a trained SensorLM run on a test set:
+  - sensor<->text retrieval (recall@1/5/10, median rank),
+  - zero-shot activity recognition from prompt templates (accuracy, macro-F1,
+    one-vs-rest AUROC, confusion matrix),
+  - few-shot linear probes (k examples per class, repeated over seeds) on frozen
+    sensor embeddings, against a randomly initialised encoder.
+Writes report.json and PNG figures, and prints a summary."""
+
+# (flags, add_argument keywords) of every option, in the order --help lists them
+_ARGUMENTS = (
+    (("--run",), dict(required=True, metavar="RUN_DIR",
+                      help="run directory (model.keras, tokenizer/, run_config.json)")),
+    (("--data",), dict(required=True, metavar="DATA",
+                       help="dataset root, split directory, shard/glob or .npz file")),
+    (("--out",), dict(default=None, metavar="DIR",
+                      help="output directory (default RUN_DIR/eval)")),
+    (("--split",), dict(default="test",
+                        help="split of a dataset root to evaluate (default test)")),
+    (("--classes",), dict(nargs="+", default=None, metavar="CLASS",
+                          help="class names for zero-shot and probe (default: labels in the "
+                          "data); quote names with spaces, e.g. 'strength training'")),
+    (("--include-none",), dict(action="store_true",
+                               help="keep days without a logged activity as a class 'none'")),
+    (("--k-shots",), dict(nargs="+", default=["1", "5", "10", "all"], metavar="K",
+                          help="examples per class for the linear probe (default 1 5 10 all)")),
+    (("--seeds",), dict(type=int, default=5,
+                        help="repetitions per k of the linear probe (default 5)")),
+    (("--probe-data",), dict(default=None, metavar="DATA",
+                             help="training days of the linear probe (default: the train split "
+                             "next to the evaluated split, else a by-person half of the "
+                             "evaluated days)")),
+    (("--probe-limit",), dict(type=int, default=1000,
+                              help="read at most this many probe-training days (default 1000)")),
+    (("--no-random-baseline",), dict(action="store_true",
+                                     help="skip the random-init encoder baseline of the linear "
+                                     "probe")),
+    (("--variant",), dict(default=None,
+                          help="reference caption variant (default: the run's training "
+                          "variant)")),
+    (("--limit",), dict(type=int, default=None, help="evaluate at most this many days")),
+    (("--batch-size",), dict(type=int, default=64, help="encoder batch size (default 64)")),
+    (("--no-plots",), dict(action="store_true", help="do not write PNG figures")),
+    (("--no-progress",), dict(action="store_true", help="hide progress messages and bars")),
+)
+
+
 def add_parser(subparsers):
     """Register ``sensorlm eval``."""
     parser = subparsers.add_parser(
         "eval",
         help="evaluate a trained run: retrieval, zero-shot, linear probe, report + plots",
-        description="Evaluate a trained SensorLM run on a test set:\n"
-        "  - sensor<->text retrieval (recall@1/5/10, median rank),\n"
-        "  - zero-shot activity recognition from prompt templates (accuracy, macro-F1,\n"
-        "    one-vs-rest AUROC, confusion matrix),\n"
-        "  - few-shot linear probes (k examples per class, repeated over seeds) on frozen\n"
-        "    sensor embeddings, against a randomly initialised encoder.\n"
-        "Writes report.json and PNG figures, and prints a summary.",
+        description=_DESCRIPTION,
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "--run",
-        required=True,
-        metavar="RUN_DIR",
-        help="run directory (model.keras, tokenizer/, run_config.json)",
-    )
-    parser.add_argument(
-        "--data",
-        required=True,
-        metavar="DATA",
-        help="dataset root, split directory, shard/glob or .npz file",
-    )
-    parser.add_argument(
-        "--out", default=None, metavar="DIR", help="output directory (default RUN_DIR/eval)"
-    )
-    parser.add_argument(
-        "--split", default="test", help="split of a dataset root to evaluate (default test)"
-    )
-    parser.add_argument(
-        "--classes",
-        nargs="+",
-        default=None,
-        metavar="CLASS",
-        help="class names for zero-shot and probe (default: labels in the data); "
-        "quote names with spaces, e.g. 'strength training'",
-    )
-    parser.add_argument(
-        "--include-none",
-        action="store_true",
-        help="keep days without a logged activity as a class 'none'",
-    )
-    parser.add_argument(
-        "--k-shots",
-        nargs="+",
-        default=["1", "5", "10", "all"],
-        metavar="K",
-        help="examples per class for the linear probe (default 1 5 10 all)",
-    )
-    parser.add_argument(
-        "--seeds", type=int, default=5, help="repetitions per k of the linear probe (default 5)"
-    )
-    parser.add_argument(
-        "--probe-data",
-        default=None,
-        metavar="DATA",
-        help="training days of the linear probe (default: the train split next "
-        "to the evaluated split, else a by-person half of the evaluated days)",
-    )
-    parser.add_argument(
-        "--probe-limit",
-        type=int,
-        default=1000,
-        help="read at most this many probe-training days (default 1000)",
-    )
-    parser.add_argument(
-        "--no-random-baseline",
-        action="store_true",
-        help="skip the random-init encoder baseline of the linear probe",
-    )
-    parser.add_argument(
-        "--variant",
-        default=None,
-        help="reference caption variant (default: the run's training variant)",
-    )
-    parser.add_argument("--limit", type=int, default=None, help="evaluate at most this many days")
-    parser.add_argument(
-        "--batch-size", type=int, default=64, help="encoder batch size (default 64)"
-    )
-    parser.add_argument("--no-plots", action="store_true", help="do not write PNG figures")
-    parser.add_argument(
-        "--no-progress", action="store_true", help="hide progress messages and bars"
-    )
+    for flags, options in _ARGUMENTS:
+        parser.add_argument(*flags, **options)
     parser.set_defaults(func=run_eval)
 
 
@@ -142,13 +114,9 @@ def _glob_matches(path):
 
 
 def run_eval(args):
-    for name in ("seeds", "batch_size", "probe_limit"):
-        value = getattr(args, name)
-        if value < 1:
-            flag = "--" + name.replace("_", "-")
-            raise ConfigError(f"{flag}: expected a positive integer, received {value}.")
-    if args.limit is not None and args.limit < 1:
-        raise ConfigError(f"--limit: expected a positive integer, received {args.limit}.")
+    for name in ("seeds", "batch_size", "probe_limit", "limit"):
+        if getattr(args, name) is not None:  # --limit defaults to None (no limit)
+            check_positive_int(getattr(args, name), "--" + name.replace("_", "-"))
     _check_paths(args)
 
     from sensorlm_keras.evaluation import evaluate_run, format_summary

@@ -1,9 +1,13 @@
 """Evaluation of trained SensorLM runs: zero-shot classification, cross-modal retrieval,
 few-shot linear probes and the `evaluate_run` report (``sensorlm eval`` on the command line).
 
-The metrics are NumPy / SciPy / scikit-learn code on embeddings; models are used only through
-their public ``encode_sensor``, ``encode_text`` and ``similarity`` methods, so every Keras
-backend works. Figures use matplotlib's Agg canvas.
+The metrics are NumPy / scikit-learn code on embeddings (caption metrics: sacrebleu and
+rouge-score); models are used only through their public ``encode_sensor``, ``encode_text`` and
+``similarity`` methods, so every Keras backend works. Figures use matplotlib's Agg canvas.
+
+Files: `report` (`evaluate_run`) with its sections in `report_classification` and its text in
+`report_summary`; metrics in `retrieval`, `classification_metrics`, `linear_probe`,
+`caption_metrics`, `caption_facts`; inputs in `evaluation_data` / `data_loading`.
 
 Example:
 
@@ -22,18 +26,16 @@ from sensorlm_keras.evaluation.classification_metrics import (
     classification_metrics,
     confusion_matrix,
 )
-from sensorlm_keras.evaluation.evaluation_data import (
-    EvaluationData,
-    activity_label_from_events,
-    load_evaluation_data,
-)
+from sensorlm_keras.evaluation.data_loading import load_evaluation_data
+from sensorlm_keras.evaluation.evaluation_data import EvaluationData, activity_label_from_events
 from sensorlm_keras.evaluation.linear_probe import (
     DEFAULT_K_SHOTS,
     few_shot_linear_probe,
     random_init_sensor_embeddings,
     sample_k_shot,
 )
-from sensorlm_keras.evaluation.report import evaluate_run, format_summary, write_json_atomic
+from sensorlm_keras.evaluation.report import evaluate_run, write_json_atomic
+from sensorlm_keras.evaluation.report_summary import format_summary
 from sensorlm_keras.evaluation.retrieval import (
     recall_at_k,
     recall_curve,

@@ -37,6 +37,7 @@ check_caption("the user logged run (45 minutes). the main sleep lasted 7 hours 3
 ```
 """
 
+import dataclasses
 import re
 
 import numpy as np
@@ -83,15 +84,17 @@ def _minutes_sets(match):
     return spans
 
 
-def _event_spans(event):
+def event_spans(event):
+    """``[(start, end_exclusive), ...]`` of an event inside the day (a sleep period that wraps
+    around midnight gives two spans)."""
     start, end = int(event.start_minute), int(event.end_minute) + 1
     if event.end_minute < event.start_minute:
         return [(start, MINUTES_PER_DAY), (0, end)]
     return [(start, end)]
 
 
-def _overlaps(spans, event_spans):
-    return any(min(b, d) > max(a, c) for a, b in spans for c, d in event_spans)
+def _overlaps(spans, others):
+    return any(min(b, d) > max(a, c) for a, b in spans for c, d in others)
 
 
 def _duration_minutes(match):
@@ -135,69 +138,95 @@ def check_caption(text, events, heart_rate=None, activity_labels=None, duration_
         if activity_labels is not None else {_label(e) for e in acts},
         key=len, reverse=True,
     )
-    result = dict.fromkeys(CHECKS)
-    sleep_intervals, sleep_durations, said_no_sleep, said_no_activity = [], [], False, False
-    mentioned, act_times, act_durations = set(), [], []
-    hr_values = []
+    stated = _Stated()
     for sentence in _sentences(text):
-        if _NO_SLEEP.search(sentence):
-            said_no_sleep = True
-        if _NO_ACTIVITY.search(sentence):
-            said_no_activity = True
+        stated.read(sentence, labels)
+    result = dict.fromkeys(CHECKS)
+    result.update(_sleep_checks(stated, sleeps, duration_tolerance))
+    result.update(_activity_checks(stated, acts, duration_tolerance))
+    if stated.heart_rates and heart_rate is not None:
+        hr = np.asarray(heart_rate, np.float64)
+        if np.isfinite(hr).any():
+            result["mean_heart_rate"] = abs(stated.heart_rates[0] - float(np.nanmean(hr))) <= (
+                heart_rate_tolerance
+            )
+    return result
+
+
+@dataclasses.dataclass
+class _Stated:
+    """What a caption states, read sentence by sentence."""
+
+    sleep_intervals: list = dataclasses.field(default_factory=list)
+    sleep_durations: list = dataclasses.field(default_factory=list)
+    no_sleep: bool = False
+    no_activity: bool = False
+    mentioned: set = dataclasses.field(default_factory=set)
+    activity_times: list = dataclasses.field(default_factory=list)
+    activity_durations: list = dataclasses.field(default_factory=list)
+    heart_rates: list = dataclasses.field(default_factory=list)
+
+    def read(self, sentence, labels):
+        """Add the statements of one lower-cased sentence (``labels``: longest first)."""
+        self.no_sleep = self.no_sleep or bool(_NO_SLEEP.search(sentence))
+        self.no_activity = self.no_activity or bool(_NO_ACTIVITY.search(sentence))
         named = [lab for lab in labels if re.search(rf"\b{re.escape(lab)}\b", sentence)]
         named = [lab for lab in named if not any(lab != o and lab in o for o in named)]
-        mentioned.update(named)
+        self.mentioned.update(named)
         is_sleep = bool(_SLEEP_WORD.search(sentence)) and not _NOT_SLEEP_EVENT.search(sentence)
         if is_sleep and not named:
-            sleep_intervals += [_minutes_sets(m) for m in _INTERVAL.finditer(sentence)]
+            self.sleep_intervals += [_minutes_sets(m) for m in _INTERVAL.finditer(sentence)]
             first = _DURATION.search(sentence)
             if first:
-                sleep_durations.append(_duration_minutes(first))
+                self.sleep_durations.append(_duration_minutes(first))
         if len(named) == 1:
-            act_times += [(named[0], _minutes_sets(m)) for m in _INTERVAL.finditer(sentence)]
+            self.activity_times += [(named[0], _minutes_sets(m))
+                                    for m in _INTERVAL.finditer(sentence)]
         for lab in named:
             for m in re.finditer(rf"\b{re.escape(lab)} \(([^)]*)\)", sentence):
                 d = _DURATION.search(m.group(1))
                 if d:
-                    act_durations.append((lab, _duration_minutes(d)))
+                    self.activity_durations.append((lab, _duration_minutes(d)))
         if _HEART_RATE.search(sentence) and "variability" not in sentence:
             m = _MEAN_VALUE.search(sentence)
             if m:
-                hr_values.append(float(m.group(1)))
+                self.heart_rates.append(float(m.group(1)))
 
-    sleep_spans = [s for e in sleeps for s in [_event_spans(e)]]
-    if sleep_intervals or said_no_sleep:
-        result["sleep_presence"] = (bool(sleeps) if sleep_intervals else True) and (
-            not sleeps if said_no_sleep else True
+
+def _sleep_checks(stated, sleeps, duration_tolerance):
+    result = {}
+    if stated.sleep_intervals or stated.no_sleep:
+        result["sleep_presence"] = (bool(sleeps) if stated.sleep_intervals else True) and (
+            not sleeps if stated.no_sleep else True
         )
+    sleep_spans = [event_spans(e) for e in sleeps]
     result["sleep_interval"] = _all_true(
-        [any(_overlaps(spans, es) for es in sleep_spans) for spans in sleep_intervals]
+        [any(_overlaps(spans, es) for es in sleep_spans) for spans in stated.sleep_intervals]
     )
-    if sleep_durations:
+    if stated.sleep_durations:
         result["sleep_duration"] = any(
-            abs(sleep_durations[0] - e.duration_minutes) <= duration_tolerance for e in sleeps
+            abs(stated.sleep_durations[0] - e.duration_minutes) <= duration_tolerance
+            for e in sleeps
         )
-    if mentioned or said_no_activity:
-        result["activity_presence"] = (bool(acts) if mentioned else True) and (
-            not acts if said_no_activity else True
+    return result
+
+
+def _activity_checks(stated, acts, duration_tolerance):
+    result = {}
+    if stated.mentioned or stated.no_activity:
+        result["activity_presence"] = (bool(acts) if stated.mentioned else True) and (
+            not acts if stated.no_activity else True
         )
-    true_labels = {_label(e) for e in acts}
-    if mentioned:
-        result["activity_labels"] = mentioned <= true_labels
+    if stated.mentioned:
+        result["activity_labels"] = stated.mentioned <= {_label(e) for e in acts}
     result["activity_times"] = _all_true(
-        [any(_overlaps(spans, _event_spans(e)) for e in acts if _label(e) == lab)
-         for lab, spans in act_times]
+        [any(_overlaps(spans, event_spans(e)) for e in acts if _label(e) == lab)
+         for lab, spans in stated.activity_times]
     )
     result["activity_durations"] = _all_true(
         [any(abs(d - e.duration_minutes) <= duration_tolerance for e in acts if _label(e) == lab)
-         for lab, d in act_durations]
+         for lab, d in stated.activity_durations]
     )
-    if hr_values and heart_rate is not None:
-        hr = np.asarray(heart_rate, np.float64)
-        if np.isfinite(hr).any():
-            result["mean_heart_rate"] = abs(hr_values[0] - float(np.nanmean(hr))) <= (
-                heart_rate_tolerance
-            )
     return result
 
 

@@ -3,9 +3,10 @@ reference captions (BLEU-4, ROUGE-L) and against the days themselves (factual ch
 
 import numpy as np
 
-from sensorlm_keras.errors import ConfigError, DataError
+from sensorlm_keras.errors import ConfigError, DataError, InputValidationError
 from sensorlm_keras.evaluation.caption_facts import CHECKS, caption_fact_accuracy
 from sensorlm_keras.evaluation.caption_metrics import corpus_bleu_details, rouge_l
+from sensorlm_keras.utils.validation import check_int, check_positive_int
 
 
 def _heart_rate(data, schema):
@@ -51,7 +52,7 @@ def evaluate_captions(model, data, tokenizer, schema=None, strategy="greedy", ma
         captions: how much of the parser's reach the references cover), ``samples`` and
         ``generated`` (every caption).
     """
-    from sensorlm_keras.evaluation.evaluation_data import load_evaluation_data
+    from sensorlm_keras.evaluation.data_loading import load_evaluation_data
     from sensorlm_keras.models.sensorlm_coca import SensorLMCoCa
 
     if not isinstance(model, SensorLMCoCa):
@@ -59,25 +60,17 @@ def evaluate_captions(model, data, tokenizer, schema=None, strategy="greedy", ma
             f"evaluate_captions(model): expected a SensorLMCoCa (a model with a captioning "
             f"decoder), received {type(model).__name__}; train a sensorlm_coca_* preset."
         )
+    batch_size = check_positive_int(batch_size, "batch_size", error=InputValidationError)
+    num_samples = check_int(num_samples, "num_samples", minimum=0, error=InputValidationError)
     days = load_evaluation_data(data, caption_variant=caption_variant, split=split, limit=limit)
     if days.captions is None:
         raise DataError(f"data: the days have no reference captions ({days.source}).")
     if max_length is None:
         max_length = min(int(tokenizer.sequence_length), model.caption_decoder.max_sequence_length)
     n = len(days)
-    generated = []
-    from tqdm.auto import tqdm
-
-    with tqdm(total=n, desc=f"captioning ({strategy})", unit="day", disable=not progress) as bar:
-        for start in range(0, n, int(batch_size)):
-            chunk = days.sensor[start : start + int(batch_size)]
-            generated += list(
-                model.generate(chunk, max_length=max_length, strategy=strategy,
-                               num_beams=num_beams, top_p=top_p,
-                               seed=None if seed is None else int(seed) + start,
-                               tokenizer=tokenizer, batch_size=int(batch_size))
-            )
-            bar.update(len(chunk))
+    generated = _generate(model, days.sensor, tokenizer, batch_size, progress,
+                          max_length=max_length, strategy=strategy, num_beams=num_beams,
+                          top_p=top_p, seed=seed)
     references = list(days.captions)
     bleu = corpus_bleu_details(generated, references)
     rouge = rouge_l(generated, references)
@@ -85,16 +78,6 @@ def evaluate_captions(model, data, tokenizer, schema=None, strategy="greedy", ma
     heart_rate = _heart_rate(days, schema)
     facts = caption_fact_accuracy(generated, events, heart_rates=heart_rate)
     reference_facts = caption_fact_accuracy(references, events, heart_rates=heart_rate)
-    samples = []
-    for i in range(min(int(num_samples), n)):
-        samples.append({
-            "index": i,
-            "person_id": None if days.person_ids is None else str(days.person_ids[i]),
-            "day_index": None if days.day_index is None else int(days.day_index[i]),
-            "generated": generated[i],
-            "reference": references[i],
-            "facts": facts["per_caption"][i],
-        })
     return {
         "num_days": n,
         "source": days.source,
@@ -107,9 +90,42 @@ def evaluate_captions(model, data, tokenizer, schema=None, strategy="greedy", ma
         "rouge_l_details": rouge,
         "facts": _summary(facts),
         "reference_facts": _summary(reference_facts),
-        "samples": samples,
+        "samples": _samples(days, generated, facts, num_samples),
         "generated": generated,
     }
+
+
+def _generate(model, sensor, tokenizer, batch_size, progress, seed, strategy, **options):
+    """Captions of every day, ``batch_size`` days at a time (top-p seeds offset per batch)."""
+    from tqdm.auto import tqdm
+
+    generated = []
+    with tqdm(total=len(sensor), desc=f"captioning ({strategy})", unit="day",
+              disable=not progress) as bar:
+        for start in range(0, len(sensor), batch_size):
+            chunk = sensor[start : start + batch_size]
+            generated += list(
+                model.generate(chunk, strategy=strategy,
+                               seed=None if seed is None else int(seed) + start,
+                               tokenizer=tokenizer, batch_size=batch_size, **options)
+            )
+            bar.update(len(chunk))
+    return generated
+
+
+def _samples(days, generated, facts, num_samples):
+    """The first ``num_samples`` generated/reference pairs with their fact checks."""
+    return [
+        {
+            "index": i,
+            "person_id": None if days.person_ids is None else str(days.person_ids[i]),
+            "day_index": None if days.day_index is None else int(days.day_index[i]),
+            "generated": generated[i],
+            "reference": days.captions[i],
+            "facts": facts["per_caption"][i],
+        }
+        for i in range(min(num_samples, len(days)))
+    ]
 
 
 def format_caption_summary(report, samples=3):

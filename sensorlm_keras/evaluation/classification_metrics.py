@@ -1,21 +1,22 @@
-"""Multi-class classification metrics in NumPy / SciPy: accuracy, macro-F1, one-vs-rest AUROC
-and the confusion matrix.
+"""Multi-class classification metrics (scikit-learn's ``sklearn.metrics``): accuracy, macro-F1,
+one-vs-rest AUROC and the confusion matrix, with class-name labels and the skipped-class
+bookkeeping a report needs.
 
 Conventions (the same for zero-shot classification and the linear probe):
 
 - Labels are class-name strings; ``class_names`` fixes the order of the confusion matrix and of
   the score columns.
-- Macro-F1 averages the per-class F1 ``2 TP / (2 TP + FP + FN)`` over the classes that occur in
-  ``y_true`` or in ``y_pred`` (classes never seen nor predicted are left out, as scikit-learn
-  does with ``labels=None``).
-- One-vs-rest AUROC of class ``c`` is the Mann-Whitney statistic of the scores of column ``c``
-  (true ``c`` versus every other example; tied scores count one half). It is undefined when
+- Macro-F1 is ``f1_score(average="macro")``: the mean per-class F1 ``2 TP / (2 TP + FP + FN)``
+  over the classes that occur in ``y_true`` or in ``y_pred`` (classes never seen nor predicted
+  are left out, scikit-learn's ``labels=None``).
+- One-vs-rest AUROC of class ``c`` is ``roc_auc_score`` of column ``c`` (true ``c`` versus every
+  other example; tied scores count one half, the Mann-Whitney statistic). It is undefined when
   ``c`` is absent from ``y_true`` (or is the only class present): such classes are skipped,
-  listed in ``auroc_skipped`` and excluded from the macro average.
+  listed in ``auroc_skipped`` and excluded from the macro average (scikit-learn would raise).
 """
 
 import numpy as np
-from scipy import stats
+from sklearn import metrics
 
 from sensorlm_keras.errors import InputValidationError, describe
 
@@ -61,35 +62,18 @@ def encode_labels(labels, class_names, field="labels"):
 
 def confusion_matrix(y_true, y_pred, num_classes):
     """``(K, K)`` int64 counts: rows are true classes, columns predicted classes."""
-    matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
-    np.add.at(matrix, (np.asarray(y_true, np.int64), np.asarray(y_pred, np.int64)), 1)
-    return matrix
-
-
-def per_class_f1(matrix):
-    """F1 of every class from a confusion matrix (0 where ``2TP + FP + FN == 0``)."""
-    matrix = np.asarray(matrix, dtype=np.float64)
-    tp = np.diag(matrix)
-    fp = matrix.sum(axis=0) - tp
-    fn = matrix.sum(axis=1) - tp
-    denominator = 2 * tp + fp + fn
-    return np.where(denominator > 0, 2 * tp / np.maximum(denominator, 1), 0.0)
+    return metrics.confusion_matrix(y_true, y_pred, labels=np.arange(num_classes)).astype(np.int64)
 
 
 def binary_auroc(is_positive, scores):
-    """AUROC of one binary problem by the Mann-Whitney U statistic (ties count 1/2).
+    """AUROC of one binary problem (``roc_auc_score``; tied scores count 1/2).
 
     Returns ``None`` when there is no positive or no negative example.
     """
     is_positive = np.asarray(is_positive, bool)
-    scores = np.asarray(scores, np.float64)
-    n_pos = int(is_positive.sum())
-    n_neg = int(is_positive.size - n_pos)
-    if n_pos == 0 or n_neg == 0:
+    if is_positive.all() or not is_positive.any():
         return None
-    ranks = stats.rankdata(scores, method="average")
-    u = ranks[is_positive].sum() - n_pos * (n_pos + 1) / 2.0
-    return float(u / (n_pos * n_neg))
+    return float(metrics.roc_auc_score(is_positive, np.asarray(scores, np.float64)))
 
 
 def classification_metrics(y_true, y_pred, class_names, scores=None):
@@ -130,42 +114,52 @@ def classification_metrics(y_true, y_pred, class_names, scores=None):
         raise InputValidationError("y_true: expected at least one labelled example, received 0.")
     k = len(class_names)
     matrix = confusion_matrix(true_idx, pred_idx, k)
-    f1 = per_class_f1(matrix)
-    present = (matrix.sum(axis=0) + matrix.sum(axis=1)) > 0
+    # the classes seen or predicted: scikit-learn's default label set of f1_score
+    present = np.flatnonzero((matrix.sum(axis=0) + matrix.sum(axis=1)) > 0)
+    f1 = metrics.f1_score(true_idx, pred_idx, labels=present, average=None, zero_division=0.0)
     result = {
         "num_examples": int(true_idx.size),
         "classes": list(class_names),
-        "accuracy": float(np.mean(true_idx == pred_idx)),
-        "macro_f1": float(f1[present].mean()),
-        "f1_per_class": {class_names[i]: float(f1[i]) for i in range(k) if present[i]},
+        "accuracy": float(metrics.accuracy_score(true_idx, pred_idx)),
+        "macro_f1": float(metrics.f1_score(true_idx, pred_idx, average="macro",
+                                           zero_division=0.0)),
+        "f1_per_class": {class_names[i]: float(v) for i, v in zip(present, f1)},
         "support": {class_names[i]: int(matrix[i].sum()) for i in range(k)},
         "confusion_matrix": matrix.tolist(),
     }
     if scores is not None:
-        scores = np.asarray(scores, dtype=np.float64)
-        if scores.shape != (true_idx.size, k):
-            raise InputValidationError(
-                f"scores: expected shape ({true_idx.size}, {k}) (examples x classes), received "
-                f"{describe(scores)}."
-            )
-        if not np.isfinite(scores).all():
-            raise InputValidationError("scores: contains NaN or Inf values.")
-        per_class, skipped = {}, []
-        for i, name in enumerate(class_names):
-            value = binary_auroc(true_idx == i, scores[:, i])
-            per_class[name] = value
-            if value is None:
-                skipped.append(name)
-        values = [v for v in per_class.values() if v is not None]
-        result["auroc_macro"] = float(np.mean(values)) if values else None
-        result["auroc_per_class"] = per_class
-        result["auroc_skipped"] = skipped
-        if skipped:
-            result["auroc_note"] = (
-                f"one-vs-rest AUROC is undefined for {len(skipped)} class(es) without both "
-                f"positive and negative examples in y_true ({', '.join(skipped)}); the macro "
-                f"average is over the other {len(values)} class(es)."
-            )
-        else:
-            result["auroc_note"] = f"macro average over all {k} classes."
+        result.update(one_vs_rest_auroc(true_idx, scores, class_names))
     return result
+
+
+def one_vs_rest_auroc(true_idx, scores, class_names):
+    """``auroc_macro``, ``auroc_per_class``, ``auroc_skipped`` and ``auroc_note`` of ``(N, K)``
+    scores against int labels ``true_idx`` (classes without both positive and negative examples
+    are skipped and named)."""
+    k = len(class_names)
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.shape != (true_idx.size, k):
+        raise InputValidationError(
+            f"scores: expected shape ({true_idx.size}, {k}) (examples x classes), received "
+            f"{describe(scores)}."
+        )
+    if not np.isfinite(scores).all():
+        raise InputValidationError("scores: contains NaN or Inf values.")
+    per_class = {name: binary_auroc(true_idx == i, scores[:, i])
+                 for i, name in enumerate(class_names)}
+    skipped = [name for name, value in per_class.items() if value is None]
+    values = [v for v in per_class.values() if v is not None]
+    if skipped:
+        note = (
+            f"one-vs-rest AUROC is undefined for {len(skipped)} class(es) without both "
+            f"positive and negative examples in y_true ({', '.join(skipped)}); the macro "
+            f"average is over the other {len(values)} class(es)."
+        )
+    else:
+        note = f"macro average over all {k} classes."
+    return {
+        "auroc_macro": float(np.mean(values)) if values else None,
+        "auroc_per_class": per_class,
+        "auroc_skipped": skipped,
+        "auroc_note": note,
+    }

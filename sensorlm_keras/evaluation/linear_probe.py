@@ -11,14 +11,31 @@ fitted once (its std is 0).
 import numpy as np
 
 from sensorlm_keras.errors import InputValidationError, describe
+from sensorlm_keras.evaluation.array_checks import check_embeddings
 from sensorlm_keras.evaluation.classification_metrics import classification_metrics
+from sensorlm_keras.utils.validation import check_float, check_positive_int, check_seed
 
 DEFAULT_K_SHOTS = (1, 5, 10, "all")
 
 
+def _k_value(k):
+    """One ``k_shots`` entry: ``"all"`` or a positive int (digit strings are read as ints)."""
+    received = k
+    if isinstance(k, str):
+        if k.strip().lower() == "all":
+            return "all"
+        k = int(k) if k.strip().isdigit() else k
+    try:
+        return check_positive_int(k, "k_shots", error=InputValidationError)
+    except InputValidationError:
+        raise InputValidationError(
+            f"k_shots: expected positive integers and/or 'all', received {received!r}."
+        ) from None
+
+
 def check_k_shots(k_shots):
     """Validate ``k_shots``: positive ints and/or ``"all"``; returns a tuple without repeats."""
-    if isinstance(k_shots, (int, str)) and not isinstance(k_shots, bool):
+    if isinstance(k_shots, (int, np.integer, str)):  # one value (a bool is refused below)
         k_shots = (k_shots,)
     try:
         values = list(k_shots)
@@ -26,28 +43,10 @@ def check_k_shots(k_shots):
         raise InputValidationError(
             f"k_shots: expected positive integers and/or 'all', received {describe(k_shots)}."
         ) from None
-    out = []
-    for k in values:
-        if isinstance(k, str) and k.strip().lower() == "all":
-            k = "all"
-        elif isinstance(k, str) and k.strip().isdigit():
-            k = int(k)
-        if k != "all" and (isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1):
-            raise InputValidationError(
-                f"k_shots: expected positive integers and/or 'all', received {k!r}."
-            )
-        k = k if k == "all" else int(k)
-        if k not in out:
-            out.append(k)
+    out = list(dict.fromkeys(_k_value(k) for k in values))
     if not out:
         raise InputValidationError("k_shots: expected at least one value, received none.")
     return tuple(out)
-
-
-def _check_seed(seed, field="seed"):
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InputValidationError(f"{field}: expected a non-negative integer, received {seed!r}.")
-    return int(seed)
 
 
 def _labels(labels, field):
@@ -80,7 +79,7 @@ def sample_k_shot(labels, k, seed=0):
     """
     labels = _labels(labels, "labels")
     (k,) = check_k_shots((k,))
-    seed = _check_seed(seed)
+    seed = check_seed(seed, error=InputValidationError)
     if k == "all":
         return np.arange(labels.size, dtype=np.int64)
     rng = np.random.default_rng(seed)
@@ -92,40 +91,17 @@ def sample_k_shot(labels, k, seed=0):
     return np.sort(np.concatenate(chosen)).astype(np.int64) if chosen else np.zeros(0, np.int64)
 
 
-class _ConstantClassifier:
-    def __init__(self, label):
-        self.label = label
-
-    def predict(self, x):
-        return np.array([self.label] * len(x), dtype=object)
-
-
 def _fit(x, y, c, max_iter):
+    from sklearn.dummy import DummyClassifier
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    if len(set(y.tolist())) < 2:
-        return _ConstantClassifier(y[0])
+    if len(set(y.tolist())) < 2:  # one class drawn: predict it (no regression to fit)
+        return DummyClassifier(strategy="most_frequent").fit(x, y)
     classifier = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=max_iter))
     classifier.fit(x, y)
     return classifier
-
-
-def _check_embeddings(x, field):
-    try:
-        x = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InputValidationError(
-            f"{field}: expected a float array (N, D), received {describe(x)}."
-        ) from None
-    if x.ndim != 2 or x.shape[0] == 0:
-        raise InputValidationError(
-            f"{field}: expected a non-empty 2-D array (N, D), received {describe(x)}."
-        )
-    if not np.isfinite(x).all():
-        raise InputValidationError(f"{field}: contains NaN or Inf values.")
-    return x
 
 
 def few_shot_linear_probe(train_embeddings, train_labels, test_embeddings, test_labels,
@@ -163,71 +139,30 @@ def few_shot_linear_probe(train_embeddings, train_labels, test_embeddings, test_
     result["results"]["5"]["accuracy_mean"]
     ```
     """
-    x_train = _check_embeddings(train_embeddings, "train_embeddings")
-    x_test = _check_embeddings(test_embeddings, "test_embeddings")
-    y_train = _labels(train_labels, "train_labels")
-    y_test = _labels(test_labels, "test_labels")
-    if y_train.size != x_train.shape[0]:
-        raise InputValidationError(
-            f"train_labels: expected {x_train.shape[0]} labels (one per embedding), received "
-            f"{y_train.size}."
-        )
-    if y_test.size != x_test.shape[0]:
-        raise InputValidationError(
-            f"test_labels: expected {x_test.shape[0]} labels (one per embedding), received "
-            f"{y_test.size}."
-        )
-    if x_train.shape[1] != x_test.shape[1]:
-        raise InputValidationError(
-            f"test_embeddings: expected width {x_train.shape[1]} (as train_embeddings), "
-            f"received {x_test.shape[1]}."
-        )
+    x_train, y_train, x_test, y_test = _check_probe_data(
+        train_embeddings, train_labels, test_embeddings, test_labels
+    )
     k_shots = check_k_shots(k_shots)
-    if isinstance(seeds, bool) or not isinstance(seeds, (int, np.integer)) or seeds < 1:
-        raise InputValidationError(f"seeds: expected a positive integer, received {seeds!r}.")
-    if not (isinstance(c, (int, float)) and c > 0):
-        raise InputValidationError(f"c: expected a positive number, received {c!r}.")
+    seeds = check_positive_int(seeds, "seeds", error=InputValidationError)
+    c = check_float(c, "c (a positive number)", minimum=0.0, exclusive_minimum=True,
+                    error=InputValidationError)
     classes = sorted(set(y_train.tolist()))
     all_classes = sorted(set(classes) | set(y_test.tolist()))
     counts = {name: int((y_train == name).sum()) for name in classes}
-    jobs = [(k, s) for k in k_shots for s in (range(1) if k == "all" else range(int(seeds)))]
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
+    jobs = [(k, s) for k in k_shots for s in (range(1) if k == "all" else range(seeds))]
+    per_k = {str(k): {"accuracy": [], "macro_f1": [], "train_size": []} for k in k_shots}
+    from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(jobs), desc=description, unit="fit", leave=False, disable=None)
-    per_k = {}
-    try:
-        for k, seed in jobs:
-            index = sample_k_shot(y_train, k, seed)
-            model = _fit(x_train[index], y_train[index], float(c), int(max_iter))
-            predicted = [str(p) for p in model.predict(x_test)]
-            metrics = classification_metrics(list(y_test), predicted, all_classes)
-            entry = per_k.setdefault(str(k), {"accuracy": [], "macro_f1": [], "train_size": []})
-            entry["accuracy"].append(metrics["accuracy"])
-            entry["macro_f1"].append(metrics["macro_f1"])
-            entry["train_size"].append(int(index.size))
-            if bar is not None:
-                bar.update(1)
-    finally:
-        if bar is not None:
-            bar.close()
-    results = {}
-    for k in k_shots:
+    for k, seed in tqdm(jobs, desc=description, unit="fit", leave=False,
+                        disable=None if progress else True):
+        index = sample_k_shot(y_train, k, seed)
+        model = _fit(x_train[index], y_train[index], c, int(max_iter))
+        predicted = [str(p) for p in model.predict(x_test)]
+        metrics = classification_metrics(list(y_test), predicted, all_classes)
         entry = per_k[str(k)]
-        results[str(k)] = {
-            "accuracy_mean": float(np.mean(entry["accuracy"])),
-            "accuracy_std": float(np.std(entry["accuracy"])),
-            "macro_f1_mean": float(np.mean(entry["macro_f1"])),
-            "macro_f1_std": float(np.std(entry["macro_f1"])),
-            "accuracy_per_seed": entry["accuracy"],
-            "macro_f1_per_seed": entry["macro_f1"],
-            "train_size_per_seed": entry["train_size"],
-            "seeds": len(entry["accuracy"]),
-            "classes_with_fewer_than_k": (
-                {} if k == "all" else {n: v for n, v in counts.items() if v < k}
-            ),
-        }
+        entry["accuracy"].append(metrics["accuracy"])
+        entry["macro_f1"].append(metrics["macro_f1"])
+        entry["train_size"].append(int(index.size))
     majority = max(classes, key=lambda n: (counts[n], -classes.index(n)))
     unseen = sorted(set(y_test.tolist()) - set(classes))
     return {
@@ -237,7 +172,42 @@ def few_shot_linear_probe(train_embeddings, train_labels, test_embeddings, test_
         "num_train": int(y_train.size),
         "num_test": int(y_test.size),
         "majority_accuracy": float(np.mean(y_test == majority)),
-        "results": results,
+        "results": {str(k): _summarise(per_k[str(k)], k, counts) for k in k_shots},
+    }
+
+
+def _check_probe_data(train_embeddings, train_labels, test_embeddings, test_labels):
+    x_train = check_embeddings(train_embeddings, "train_embeddings")
+    x_test = check_embeddings(test_embeddings, "test_embeddings")
+    y_train = _labels(train_labels, "train_labels")
+    y_test = _labels(test_labels, "test_labels")
+    for field, y, x in (("train_labels", y_train, x_train), ("test_labels", y_test, x_test)):
+        if y.size != x.shape[0]:
+            raise InputValidationError(
+                f"{field}: expected {x.shape[0]} labels (one per embedding), received {y.size}."
+            )
+    if x_train.shape[1] != x_test.shape[1]:
+        raise InputValidationError(
+            f"test_embeddings: expected width {x_train.shape[1]} (as train_embeddings), "
+            f"received {x_test.shape[1]}."
+        )
+    return x_train, y_train, x_test, y_test
+
+
+def _summarise(entry, k, counts):
+    """Mean and population std over the seeds of one ``k``."""
+    return {
+        "accuracy_mean": float(np.mean(entry["accuracy"])),
+        "accuracy_std": float(np.std(entry["accuracy"])),
+        "macro_f1_mean": float(np.mean(entry["macro_f1"])),
+        "macro_f1_std": float(np.std(entry["macro_f1"])),
+        "accuracy_per_seed": entry["accuracy"],
+        "macro_f1_per_seed": entry["macro_f1"],
+        "train_size_per_seed": entry["train_size"],
+        "seeds": len(entry["accuracy"]),
+        "classes_with_fewer_than_k": (
+            {} if k == "all" else {n: v for n, v in counts.items() if v < k}
+        ),
     }
 
 
@@ -275,6 +245,6 @@ def random_init_sensor_embeddings(model, sensor, seed=0, batch_size=64):
             f"model: expected a SensorLM (with config and from_sensorlm_config), received "
             f"{describe(model)}."
         )
-    keras.utils.set_random_seed(_check_seed(seed))
+    keras.utils.set_random_seed(check_seed(seed, error=InputValidationError))
     fresh = build(config)
     return fresh.encode_sensor(sensor, batch_size=batch_size)

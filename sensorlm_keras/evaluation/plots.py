@@ -12,6 +12,8 @@ import textwrap
 import numpy as np
 
 from sensorlm_keras.errors import InputValidationError, describe
+from sensorlm_keras.evaluation.caption_facts import event_spans
+from sensorlm_keras.utils.atomic_io import atomic_path
 
 DPI = 120
 _EVENT_COLORS = {"activity": "#e4572e", "sleep": "#3f6fb5", "mood": "#2a9d58"}
@@ -27,17 +29,10 @@ def _new_figure(width, height):
 
 
 def save_figure(figure, path):
-    """Write ``figure`` as PNG to ``path`` atomically; returns ``path``."""
+    """Write ``figure`` as PNG to ``path`` atomically (`atomic_path`); returns ``path``."""
     path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    tmp = os.path.join(directory, f".{os.path.basename(path)}.tmp-{os.getpid()}")
-    try:
+    with atomic_path(path) as tmp:
         figure.savefig(tmp, format="png", dpi=DPI, bbox_inches="tight", facecolor="white")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
     return path
 
 
@@ -227,14 +222,6 @@ def plot_recall_curves(curves, num_candidates, path, marks=(1, 5, 10),
     return save_figure(figure, path)
 
 
-def _event_spans(event):
-    """``[(start, end_exclusive), ...]`` inside the day (a wrapping sleep gives two spans)."""
-    start, end = int(event.start_minute), int(event.end_minute) + 1
-    if event.end_minute < event.start_minute:
-        return [(start, 1440), (0, end)]
-    return [(start, end)]
-
-
 def _wrap(text, width, limit=420):
     text = " ".join(str(text).split())
     if len(text) > limit:
@@ -269,25 +256,12 @@ def plot_example_day(sensor, path, channel_names=None, mask=None, events=None,
                      events=data.events[0], reference_caption=data.captions[0])
     ```
     """
-    import matplotlib
-
     day = np.asarray(sensor, dtype=np.float64)
     if day.ndim != 2 or day.shape[0] < 1:
         raise InputValidationError(
             f"sensor: expected one day (T, C), received {describe(sensor)}."
         )
-    t, c = day.shape
-    names = list(channel_names) if channel_names is not None else [f"ch{i}" for i in range(c)]
-    values = np.ma.masked_array(day.T, mask=None if mask is None else np.asarray(mask, bool).T)
-    lines = []
-    if reference_caption:
-        lines += ["Reference caption:", _wrap(reference_caption, 150), ""]
-    if retrieved:
-        lines.append("Top captions retrieved for this day (similarity logit):")
-        for rank, (caption, score, is_match) in enumerate(retrieved, start=1):
-            tag = "  <- its own caption" if is_match else ""
-            lines.append(_wrap(f"{rank}. [{float(score):.2f}]{tag} {caption}", 150))
-    text = "\n".join(lines).rstrip()
+    text = _captions_text(reference_caption, retrieved)
     gap = 0.6  # inches between the heat-map's axis label and the text
     text_height = 0.17 * (text.count("\n") + 1) + gap + 0.1 if text else 0.0
     figure = _new_figure(13.0, 7.6 + text_height)
@@ -297,7 +271,37 @@ def plot_example_day(sensor, path, channel_names=None, mask=None, events=None,
                                 hspace=0.06, wspace=0.02)
     ax_events = figure.add_subplot(grid[0, 0])
     ax_map = figure.add_subplot(grid[1, 0], sharex=ax_events)
-    cax = figure.add_subplot(grid[1, 1])
+    _draw_channels(figure, ax_map, figure.add_subplot(grid[1, 1]), day, mask, channel_names)
+    _draw_events(ax_events, events)
+    ax_events.set_title(title, fontsize=12, pad=14)
+    if text:
+        ax_text = figure.add_subplot(outer[1])
+        ax_text.axis("off")
+        ax_text.text(0.0, 1.0 - gap / text_height, text, va="top", ha="left", fontsize=8.5,
+                     transform=ax_text.transAxes)
+    return save_figure(figure, path)
+
+
+def _captions_text(reference_caption, retrieved):
+    """The reference caption and the retrieved captions, wrapped, as one block of text."""
+    lines = []
+    if reference_caption:
+        lines += ["Reference caption:", _wrap(reference_caption, 150), ""]
+    if retrieved:
+        lines.append("Top captions retrieved for this day (similarity logit):")
+        for rank, (caption, score, is_match) in enumerate(retrieved, start=1):
+            tag = "  <- its own caption" if is_match else ""
+            lines.append(_wrap(f"{rank}. [{float(score):.2f}]{tag} {caption}", 150))
+    return "\n".join(lines).rstrip()
+
+
+def _draw_channels(figure, ax_map, cax, day, mask, channel_names):
+    """The day's channels as a z-score heat-map over time (missing values grey)."""
+    import matplotlib
+
+    t, c = day.shape
+    names = list(channel_names) if channel_names is not None else [f"ch{i}" for i in range(c)]
+    values = np.ma.masked_array(day.T, mask=None if mask is None else np.asarray(mask, bool).T)
     cmap = matplotlib.colormaps["RdBu_r"].with_extremes(bad="0.75")
     image = ax_map.imshow(values, aspect="auto", cmap=cmap, vmin=-3, vmax=3,
                           interpolation="nearest", extent=(0, t, c - 0.5, -0.5))
@@ -313,6 +317,9 @@ def plot_example_day(sensor, path, channel_names=None, mask=None, events=None,
     ax_map.set_xlabel("time of day" if t == 1440 else "minute")
     ax_map.set_xlim(0, t)
 
+
+def _draw_events(ax_events, events):
+    """Activities and sleep as bars, moods as ticks, each labelled above its longest span."""
     ax_events.set_ylim(0, 1)
     ax_events.set_yticks([])
     ax_events.tick_params(labelbottom=False)
@@ -327,7 +334,7 @@ def plot_example_day(sensor, path, channel_names=None, mask=None, events=None,
                            label=label)
             spans = [(event.start_minute, event.start_minute + 1)]
         else:
-            spans = _event_spans(event)
+            spans = event_spans(event)
             for start, end in spans:
                 ax_events.axvspan(start, end, ymin=0.1, ymax=0.62, color=color, alpha=0.8,
                                   label=label)
@@ -342,11 +349,3 @@ def plot_example_day(sensor, path, channel_names=None, mask=None, events=None,
                        color=color, clip_on=False)
     if shown:
         ax_events.legend(loc="upper left", bbox_to_anchor=(1.0, 1.1), fontsize=7, frameon=False)
-    ax_events.set_title(title, fontsize=12, pad=14)
-
-    if text:
-        ax_text = figure.add_subplot(outer[1])
-        ax_text.axis("off")
-        ax_text.text(0.0, 1.0 - gap / text_height, text, va="top", ha="left", fontsize=8.5,
-                     transform=ax_text.transAxes)
-    return save_figure(figure, path)

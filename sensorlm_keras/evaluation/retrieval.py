@@ -21,37 +21,16 @@ mistake them for a real success.
 import numpy as np
 
 from sensorlm_keras.errors import InputValidationError, describe
+from sensorlm_keras.evaluation.array_checks import check_embeddings, check_square_matrix
+from sensorlm_keras.utils.validation import check_choice, check_positive_int
 
 TIE_MODES = ("expected", "pessimistic", "optimistic")
 DEFAULT_KS = (1, 5, 10)
 _ROW_BLOCK = 1024
 
 
-def _check_similarity(similarity, field="similarity"):
-    try:
-        s = np.asarray(similarity, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InputValidationError(
-            f"{field}: expected a square float array (N, N), received {describe(similarity)}."
-        ) from None
-    if s.ndim != 2 or s.shape[0] != s.shape[1] or s.shape[0] == 0:
-        raise InputValidationError(
-            f"{field}: expected a non-empty square array (N queries, N candidates) whose "
-            f"diagonal holds the matching pairs, received {describe(similarity)}."
-        )
-    if not np.isfinite(s).all():
-        raise InputValidationError(f"{field}: contains NaN or Inf values.")
-    return s
-
-
-def _check_ties(ties):
-    if ties not in TIE_MODES:
-        raise InputValidationError(f"ties: expected one of {TIE_MODES}, received {ties!r}.")
-    return ties
-
-
 def _check_ks(ks):
-    if isinstance(ks, (int, np.integer)) and not isinstance(ks, bool):
+    if isinstance(ks, (int, np.integer)):  # one cut-off (a bool is refused below)
         ks = (ks,)
     try:
         ks = list(ks)
@@ -59,17 +38,15 @@ def _check_ks(ks):
         raise InputValidationError(
             f"ks: expected positive integers, received {describe(ks)}."
         ) from None
-    if not ks or any(
-        isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1 for k in ks
-    ):
-        raise InputValidationError(f"ks: expected positive integers, received {ks!r}.")
-    return sorted({int(k) for k in ks})
+    if not ks:
+        raise InputValidationError("ks: expected positive integers, received none.")
+    return sorted({check_positive_int(k, "ks", error=InputValidationError) for k in ks})
 
 
 def rank_counts(similarity):
     """Per query (row): ``(greater, equal)``, the numbers of other candidates scoring strictly
     higher than, and exactly as high as, the matching candidate on the diagonal."""
-    s = _check_similarity(similarity)
+    s = check_square_matrix(similarity)
     n = s.shape[0]
     greater = np.empty(n, np.int64)
     equal = np.empty(n, np.int64)
@@ -103,7 +80,7 @@ def retrieval_ranks(similarity, ties="expected"):
     retrieval_ranks(np.ones((3, 3)))        # array([2., 2., 2.]) (expected rank)
     ```
     """
-    _check_ties(ties)
+    check_choice(ties, "ties", TIE_MODES, error=InputValidationError)
     greater, equal = rank_counts(similarity)
     if ties == "pessimistic":
         return (greater + equal + 1).astype(np.float64)
@@ -132,7 +109,7 @@ def recall_at_k(similarity, ks=DEFAULT_KS, ties="expected"):
     recall_at_k(np.eye(4), ks=(1, 5))       # {1: 1.0, 5: 1.0}
     ```
     """
-    _check_ties(ties)
+    check_choice(ties, "ties", TIE_MODES, error=InputValidationError)
     ks = _check_ks(ks)
     greater, equal = rank_counts(similarity)
     out = {}
@@ -149,11 +126,9 @@ def recall_at_k(similarity, ks=DEFAULT_KS, ties="expected"):
 
 def recall_curve(similarity, max_k=None, ties="expected"):
     """Recall@k for ``k = 1 .. max_k`` (default ``N``) as a float array (for plots)."""
-    s = _check_similarity(similarity)
+    s = check_square_matrix(similarity)
     n = s.shape[0]
-    max_k = n if max_k is None else int(max_k)
-    if max_k < 1:
-        raise InputValidationError(f"max_k: expected a positive integer, received {max_k!r}.")
+    max_k = n if max_k is None else check_positive_int(max_k, "max_k", error=InputValidationError)
     values = recall_at_k(s, ks=range(1, max_k + 1), ties=ties)
     return np.array([values[k] for k in range(1, max_k + 1)])
 
@@ -198,7 +173,7 @@ def retrieval_metrics(sensor_embeddings=None, text_embeddings=None, ks=DEFAULT_K
     m["sensor_to_text"]["recall@1"], m["text_to_sensor"]["median_rank"]   # 1.0, 1.0
     ```
     """
-    _check_ties(ties)
+    check_choice(ties, "ties", TIE_MODES, error=InputValidationError)
     ks = _check_ks(ks)
     if similarity is None:
         if sensor_embeddings is None or text_embeddings is None:
@@ -206,20 +181,15 @@ def retrieval_metrics(sensor_embeddings=None, text_embeddings=None, ks=DEFAULT_K
                 "retrieval_metrics: expected sensor_embeddings and text_embeddings, or a "
                 "similarity matrix; received neither."
             )
-        s = np.asarray(sensor_embeddings, dtype=np.float64)
-        t = np.asarray(text_embeddings, dtype=np.float64)
-        for name, a in (("sensor_embeddings", s), ("text_embeddings", t)):
-            if a.ndim != 2:
-                raise InputValidationError(
-                    f"{name}: expected a 2-D array (N, D), received {describe(a)}."
-                )
+        s = check_embeddings(sensor_embeddings, "sensor_embeddings")
+        t = check_embeddings(text_embeddings, "text_embeddings")
         if s.shape != t.shape:
             raise InputValidationError(
                 f"text_embeddings: expected the shape of sensor_embeddings {s.shape} (aligned "
                 f"pairs), received {t.shape}."
             )
         similarity = s @ t.T
-    similarity = _check_similarity(similarity)
+    similarity = check_square_matrix(similarity)
     n = similarity.shape[0]
     return {
         "num_pairs": int(n),

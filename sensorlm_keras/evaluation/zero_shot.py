@@ -12,6 +12,7 @@ from sensorlm_keras.evaluation.classification_metrics import (
     check_class_names,
     classification_metrics,
 )
+from sensorlm_keras.utils.validation import check_positive_int
 
 def _normalize_rows(x, eps=1e-12):
     x = np.asarray(x, dtype=np.float64)
@@ -100,12 +101,8 @@ class ZeroShotClassifier:
                 f"ZeroShotClassifier.tokenizer: expected a callable tokenizer, received "
                 f"{describe(tokenizer)}."
             )
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or \
-                batch_size < 1:
-            raise InputValidationError(
-                f"ZeroShotClassifier.batch_size: expected a positive integer, received "
-                f"{batch_size!r}."
-            )
+        self.batch_size = check_positive_int(batch_size, "ZeroShotClassifier.batch_size",
+                                             error=InputValidationError)
         self.model = model
         self.tokenizer = tokenizer
         self.class_names = check_class_names(class_names)
@@ -133,7 +130,6 @@ class ZeroShotClassifier:
                     )
                 prompts[name] = tuple(texts)
         self.class_prompts = prompts
-        self.batch_size = int(batch_size)
         self._class_embeddings = None
 
     # ------------------------------------------------------------------ prompts
@@ -190,10 +186,9 @@ class ZeroShotClassifier:
 
     def predict_proba(self, sensor_or_embeddings):
         """``(N, K)`` softmax over the classes of the similarity logits."""
-        scores = self.scores(sensor_or_embeddings)
-        scores = scores - scores.max(axis=1, keepdims=True)
-        e = np.exp(scores)
-        return e / e.sum(axis=1, keepdims=True)
+        from scipy.special import softmax
+
+        return softmax(self.scores(sensor_or_embeddings), axis=1)
 
     def predict(self, sensor_or_embeddings):
         """``(N,)`` array of predicted class names."""

@@ -1,6 +1,7 @@
 """Caption metrics against hand-computed values, and factual checks on real captions."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -11,13 +12,54 @@ from sensorlm_keras.evaluation.caption_facts import CHECKS, caption_fact_accurac
 from sensorlm_keras.evaluation.caption_metrics import (
     corpus_bleu,
     corpus_bleu_details,
-    lcs_length,
     rouge_l,
-    tokenize,
 )
 
 HYP = "The quick brown fox jumps over the dog."
 REF = "the quick brown fox jumped over the lazy dog."
+
+
+# ---------------------------------------------------------------- reference implementation
+# The hand counts below were made for the project's first, own metric code, whose tokens were
+# lower-cased words and single punctuation marks. BLEU now comes from sacrebleu (lower-cased
+# 13a tokens: the same tokens on these sentences) and ROUGE-L from rouge-score (alphanumeric
+# tokens, punctuation dropped). This small ROUGE-L keeps the hand counts checkable and, given
+# rouge-score's tokens, cross-checks the library.
+def tokenize(text):
+    """Lower-cased word and punctuation tokens of a string."""
+    return re.findall(r"\w+|[^\w\s]", text.lower())
+
+
+def alphanumeric_tokens(text):
+    """rouge-score's default tokens: lower-cased runs of [a-z0-9]."""
+    return re.findall(r"[a-z0-9]+", text.lower())
+
+
+def lcs_length(a, b):
+    """Length of the longest common subsequence of two token lists (dynamic programming)."""
+    previous = [0] * (len(b) + 1)
+    for x in a:
+        current = [0]
+        for j, y in enumerate(b):
+            current.append(previous[j] + 1 if x == y else max(previous[j + 1], current[j]))
+        previous = current
+    return previous[-1]
+
+
+def reference_rouge_l(hypotheses, references, tokens=tokenize):
+    """Mean P, R and F1 of the LCS over pairs, the best F1 over each hypothesis' references."""
+    scores = []
+    for hyp, refs in zip(hypotheses, references):
+        best = {"p": 0.0, "r": 0.0, "f": 0.0}
+        for ref in [refs] if isinstance(refs, str) else refs:
+            h, r = tokens(hyp), tokens(ref)
+            lcs = lcs_length(h, r)
+            if lcs:
+                p, rec = lcs / len(h), lcs / len(r)
+                if 2 * p * rec / (p + rec) > best["f"]:
+                    best = {"p": p, "r": rec, "f": 2 * p * rec / (p + rec)}
+        scores.append(best)
+    return {k: sum(s[k] for s in scores) / len(scores) for k in ("p", "r", "f")}
 
 
 def test_tokenize_lowercases_and_splits_punctuation():
@@ -54,16 +96,58 @@ def test_corpus_bleu_sums_counts_over_pairs_and_clips():
     assert smoothed["precisions"] == pytest.approx([2 / 3, 2 / 3, 1 / 2, 1 / 1])
 
 
+def test_bleu_uses_lower_cased_13a_tokens():
+    # 13a keeps a decimal number whole and splits a hyphen after a digit: "hr 58.3 , 10 - 20 ."
+    details = corpus_bleu_details(["hr 58.3, 10-20."], ["HR 58.3, 10-20."])
+    assert (details["hypothesis_length"], details["reference_length"]) == (7, 7)
+    assert details["bleu"] == pytest.approx(1.0)
+
+
 def test_rouge_l_by_hand():
     # LCS = the quick brown fox over the dog . = 8 tokens; P = 8/9, R = 8/10
     assert lcs_length(tokenize(HYP), tokenize(REF)) == 8
-    score = rouge_l([HYP], [REF])
+    score = reference_rouge_l([HYP], [REF])
     p, r = 8 / 9, 8 / 10
     assert score["p"] == pytest.approx(p) and score["r"] == pytest.approx(r)
     assert score["f"] == pytest.approx(2 * p * r / (p + r))
-    mean = rouge_l([HYP, "a b"], [REF, ["z", "b a"]])  # second: LCS 1, P = R = 1/2
+    mean = reference_rouge_l([HYP, "a b"], [REF, ["z", "b a"]])  # second: LCS 1, P = R = 1/2
     assert mean["f"] == pytest.approx((2 * p * r / (p + r) + 0.5) / 2)
     assert rouge_l(["x"], ["y"])["f"] == 0.0
+
+
+def test_rouge_l_is_rouge_score_on_alphanumeric_tokens():
+    # rouge-score drops the final ".": LCS = the quick brown fox over the dog = 7 of 8 / 9 tokens
+    score = rouge_l([HYP], [REF])
+    p, r = 7 / 8, 7 / 9
+    assert score["p"] == pytest.approx(p, rel=1e-12) and score["r"] == pytest.approx(r, rel=1e-12)
+    assert score["f"] == pytest.approx(2 * p * r / (p + r), rel=1e-12)
+    mean = rouge_l([HYP, "a b"], [REF, ["z", "b a"]])  # second: LCS 1, P = R = 1/2
+    assert mean["f"] == pytest.approx((2 * p * r / (p + r) + 0.5) / 2, rel=1e-12)
+
+
+def _caption_pairs():
+    """Captions of synthetic days against paraphrases of the same days (another caption seed)
+    and against the captions of other days, across the caption variants."""
+    from sensorlm_keras.data import SyntheticDayGenerator
+    from sensorlm_keras.evaluation import EvaluationData
+
+    days = SyntheticDayGenerator().generate(num_people=3, days_per_person=2, seed=4)
+    hyps, refs = [], []
+    for variant in ("high_summary", "high_all", "high_low"):
+        a = EvaluationData.from_days(days, caption_variant=variant, seed=0).captions
+        b = EvaluationData.from_days(days, caption_variant=variant, seed=1).captions
+        hyps += [t.lower() for t in a] * 2
+        refs += list(b) + [[b[(i + 1) % len(b)], b[(i + 2) % len(b)]] for i in range(len(b))]
+    return hyps, refs
+
+
+def test_rouge_l_equals_the_reference_on_caption_pairs():
+    hyps, refs = _caption_pairs()
+    got = rouge_l(hyps, refs)
+    want = reference_rouge_l(hyps, refs, tokens=alphanumeric_tokens)
+    for key in ("p", "r", "f"):
+        assert got[key] == pytest.approx(want[key], rel=1e-12)
+    assert 0.2 < got["f"] < 1.0
 
 
 def test_metric_inputs_are_validated():
