@@ -1,6 +1,24 @@
-"""Build a small trained-run directory for evaluation / export / CLI tests (any backend)."""
+"""Build a small trained-run directory for evaluation / export / CLI tests (any backend), once
+per test run even under pytest-xdist (`build_once`)."""
+
+import fcntl
+import shutil
 
 import numpy as np
+
+
+def build_once(root, build):
+    """``build(root)`` unless a finished ``root`` exists; concurrent callers wait on a lock file
+    (``flock``, released when the file closes) and then find it finished."""
+    root.parent.mkdir(parents=True, exist_ok=True)
+    with open(root.parent / f"{root.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (root / "done").exists():
+            shutil.rmtree(root, ignore_errors=True)
+            root.mkdir()
+            build(root)
+            (root / "done").write_text("ok")
+    return root
 
 
 def make_tiny_run(run_dir, num_people=4, days_per_person=2, seed=0, text_length=32, fit_steps=2,

@@ -1,8 +1,6 @@
 """`evaluate_run`, the figures, `sensorlm eval` end to end and bad inputs, on a tiny trained run
 and a tiny TFRecord dataset (the run fixture is built once per module)."""
 
-import contextlib
-import fcntl
 import json
 import os
 import shutil
@@ -23,17 +21,6 @@ def _prepare(root):
     days = SyntheticDayGenerator().generate(num_people=6, days_per_person=2, seed=10)
     build_tfrecord_dataset(days, str(root / "data"), salt="test-salt",
                            fractions={"train": 0.5, "validation": 0.17, "test": 0.33})
-    (root / "done").write_text("ok")
-
-
-@contextlib.contextmanager
-def _locked(path):
-    with open(path, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @pytest.fixture(scope="module")
@@ -42,18 +29,11 @@ def tiny(tmp_path_factory, request):
     pytest-xdist workers through a lock file)."""
     import sensorlm_keras.models  # noqa: F401  (registers SensorLM for loading)
     from sensorlm_keras.runs import load_run
+    from tests.run_fixtures import build_once
 
     worker = getattr(request.config, "workerinput", {}).get("workerid", "master")
-    if worker == "master":
-        root = tmp_path_factory.mktemp("evaluation_tiny")
-        _prepare(root)
-    else:
-        root = tmp_path_factory.getbasetemp().parent / "evaluation_tiny"
-        with _locked(root.parent / "evaluation_tiny.lock"):
-            if not (root / "done").exists():
-                shutil.rmtree(root, ignore_errors=True)
-                root.mkdir()
-                _prepare(root)
+    base = tmp_path_factory.getbasetemp()
+    root = build_once((base if worker == "master" else base.parent) / "evaluation_tiny", _prepare)
     return {"run": load_run(str(root / "run")), "run_dir": str(root / "run"),
             "data_dir": str(root / "data"), "root": root}
 

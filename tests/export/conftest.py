@@ -6,7 +6,8 @@ import types
 import numpy as np
 import pytest
 
-from tests.export.served_export import build_once, prepare
+from tests.export.served_export import prepare
+from tests.run_fixtures import build_once
 
 
 @pytest.fixture(scope="session")

@@ -3,15 +3,13 @@
 `prepare` trains a tiny run, exports it, builds the client inputs (including a PredictRequest
 tensor proto and a REST JSON body), and runs the serving client (`_serving_client.py`, a fresh
 process that imports only TensorFlow and tensorflow-text) and ``saved_model_cli`` on the
-export; everything lands in files under one directory. `build_once` makes that happen once per
+export; everything lands in files under one directory. `tests.run_fixtures.build_once` makes that happen once per
 test run, whichever pytest-xdist worker asks first.
 """
 
-import fcntl
 import json
 import os
 import pathlib
-import shutil
 import subprocess
 import sys
 
@@ -44,20 +42,6 @@ def assert_close(a, b, tol=TOL):
     a, b = np.asarray(a), np.asarray(b)
     assert a.shape == b.shape, (a.shape, b.shape)
     assert np.max(np.abs(a - b)) < tol, np.max(np.abs(a - b))
-
-
-def build_once(root, build):
-    """``build(root)`` unless a finished ``root`` exists; concurrent callers wait on a lock file
-    (``flock``, released when the file closes) and then find it finished."""
-    root.parent.mkdir(parents=True, exist_ok=True)
-    with open(root.parent / f"{root.name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (root / "done").exists():
-            shutil.rmtree(root, ignore_errors=True)
-            root.mkdir()
-            build(root)
-            (root / "done").write_text("ok")
-    return root
 
 
 def _build_inputs(run, batch, path):
