@@ -14,6 +14,8 @@ provides the same names:
 | `chunked_dot_product_attention` | portable | loop + hand-written backward | portable | portable |
 | `auto_attention_chunk_size(n)` | None | 1280 on CPU for n > 1024 | None | None |
 | `auto_unmasked_attention()` | closed-form gradient on CPU | None | None | None |
+| `Distribution` (for `DistributionPlan`) | `tf.distribute` strategies | `keras.distribution` | None | None |
+| `request_cpu_devices(n)` | logical CPU devices | ``XLA_FLAGS`` host devices | absent | absent |
 
 Example:
 
@@ -38,8 +40,13 @@ _PACKAGES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
 def current():
     """The active Keras backend's package: ``sensorlm_keras.backend.<tensorflow|jax|torch>``,
     or ``sensorlm_keras.backend.numpy`` for any other backend."""
-    name = _PACKAGES.get(keras.backend.backend(), "numpy")
-    return importlib.import_module(f"{__name__}.{name}")
+    return package(keras.backend.backend())
+
+
+def package(name):
+    """The package of the backend named ``name`` (``"numpy"``'s for any other name); used
+    before Keras initialises its devices, when only the name is known."""
+    return importlib.import_module(f"{__name__}.{_PACKAGES.get(name, 'numpy')}")
 
 
 def train_step_class():

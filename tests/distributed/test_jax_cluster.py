@@ -2,7 +2,7 @@
 
 import pytest
 
-from sensorlm_keras.distribute.distribution_plan import jax_cluster
+from sensorlm_keras.backend.jax.jax_processes import jax_cluster
 from sensorlm_keras.errors import ConfigError
 
 JAX_NAMES = {"JAX_COORDINATOR_ADDRESS": "127.0.0.1:1234", "JAX_NUM_PROCESSES": "2",

@@ -7,8 +7,8 @@ import sys
 import pytest
 
 from sensorlm_keras.cli import main
-from sensorlm_keras.distribute.jax_processes import describe_lost_worker as jax_lost
-from sensorlm_keras.distribute.tensorflow_workers import describe_lost_worker as tf_lost
+from sensorlm_keras.backend.jax.jax_processes import describe_lost_worker as jax_lost
+from sensorlm_keras.backend.tensorflow.tensorflow_workers import describe_lost_worker as tf_lost
 from sensorlm_keras.errors import WorkerLostError
 from tests.backend_harness import ROOT, backend_env
 

@@ -16,8 +16,10 @@ from sensorlm_keras.backend.common import (
     no_grad,
 )
 from sensorlm_keras.backend.jax.chunked_attention import chunked_dot_product_attention
+from sensorlm_keras.backend.jax.jax_distribution import JAXDistribution, request_cpu_devices
 from sensorlm_keras.backend.jax.jax_train_step import JAXTrainStep
 
+Distribution = JAXDistribution
 TrainStep = JAXTrainStep
 
 AUTO_CHUNK_SIZE = 1280

@@ -16,8 +16,13 @@ from sensorlm_keras.backend.common import (
     no_grad,
 )
 from sensorlm_keras.backend.tensorflow.closed_form_attention import closed_form_attention
+from sensorlm_keras.backend.tensorflow.tensorflow_distribution import (
+    TensorFlowDistribution,
+    request_cpu_devices,
+)
 from sensorlm_keras.backend.tensorflow.tensorflow_train_step import TensorFlowTrainStep
 
+Distribution = TensorFlowDistribution
 TrainStep = TensorFlowTrainStep
 
 
