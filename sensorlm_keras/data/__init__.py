@@ -26,11 +26,15 @@ from sensorlm_keras.data.captions import (
 
 # Synthetic days, real actigraphy, TFRecord storage and the tf.data pipeline. These modules
 # import TensorFlow / pandas only inside their functions, so importing them here needs NumPy only.
-from sensorlm_keras.data.activity_profile import ACTIVITY_PROFILES, ActivityProfile
-from sensorlm_keras.data.simulated_person import MOODS, SimulatedPerson
 from sensorlm_keras.data.wearable_days import WearableDays
-from sensorlm_keras.data.synthetic_days import SyntheticDays
-from sensorlm_keras.data.synthetic import SyntheticDayGenerator
+from sensorlm_keras.data.synthetic import (
+    ACTIVITY_PROFILES,
+    MOODS,
+    ActivityProfile,
+    SimulatedPerson,
+    SyntheticDayGenerator,
+    SyntheticDays,
+)
 from sensorlm_keras.data.actigraphy import (
     ActigraphyUnavailableError,
     actigraphy_cache_dir,
