@@ -45,8 +45,8 @@ class SyntheticDayGenerator:
     ``info["offwrist"]`` hold the exact minute masks.
 
     Args:
-        schema: `ChannelSchema` of the output (default: the 34 default channels). Any subset of
-            the 34 names, in any order, is allowed.
+        schema: `ChannelSchema` of the output, or a channel-set name (default: the 34 default
+            channels). Any subset of the 34 names, in any order, is allowed.
         activities: activity labels people may log (default: all of `ACTIVITY_PROFILES`), or a
             mapping label -> `ActivityProfile` for custom activities.
         offwrist: simulate off-wrist gaps and forgotten-watch days (NaN).
@@ -67,7 +67,7 @@ class SyntheticDayGenerator:
 
     def __init__(self, schema=None, activities=None, offwrist=True, moods=True):
         full = ChannelSchema.default()
-        self.schema = _check_schema(full if schema is None else schema, full)
+        self.schema = _check_schema(schema, full)
         self._columns = np.array([full.index(n) for n in self.schema.names])
         self.profiles = _check_profiles(activities)
         self.offwrist = bool(offwrist)
@@ -154,11 +154,7 @@ class SyntheticDayGenerator:
 
 
 def _check_schema(schema, full):
-    if not isinstance(schema, ChannelSchema):
-        raise ConfigError(
-            f"SyntheticDayGenerator.schema: expected a ChannelSchema or None, received "
-            f"{describe(schema)}."
-        )
+    schema = ChannelSchema.resolve(schema, "SyntheticDayGenerator.schema")
     unknown = [n for n in schema.names if n not in full]
     if unknown:
         raise ConfigError(
