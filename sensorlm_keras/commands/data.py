@@ -210,7 +210,7 @@ def _load_npz(path):
     import numpy as np
 
     from sensorlm_keras.data.channel_schema import ChannelSchema
-    from sensorlm_keras.data.tfrecord import decode_events
+    from sensorlm_keras.data.tfrecord_example import decode_events
 
     with np.load(path, allow_pickle=False) as f:
         arrays = {k: f[k] for k in f.files}
