@@ -114,7 +114,9 @@ def decode_events(text):
     except (json.JSONDecodeError, RecursionError) as error:
         raise DataError(f"events: not a valid JSON event list ({error}).") from None
     if not isinstance(items, list):
-        raise DataError(f"events: expected a JSON list of event objects, received {describe(items)}.")
+        raise DataError(
+            f"events: expected a JSON list of event objects, received {describe(items)}."
+        )
     events = []
     for i, d in enumerate(items):
         if not isinstance(d, dict):
@@ -193,4 +195,6 @@ def _utf8(raw, field):
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise DataError(f"{field}: expected UTF-8 text, received invalid bytes ({error}).") from None
+        raise DataError(
+            f"{field}: expected UTF-8 text, received invalid bytes ({error})."
+        ) from None

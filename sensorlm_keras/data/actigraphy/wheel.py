@@ -119,59 +119,6 @@ def _extract_recordings(wheel, staging):
                 continue
             with archive.open(member) as src, open(os.path.join(staging, name), "wb") as dst:
                 shutil.copyfileobj(src, dst)
-    os.makedirs(cache, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=cache, prefix=".download-") as tmp:
-        command = [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "--no-deps",
-            "--disable-pip-version-check",
-            "--no-input",
-            "--only-binary=:all:",
-            PYACTIGRAPHY_REQUIREMENT,
-            "-d",
-            tmp,
-        ]
-        try:
-            result = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
-        except (OSError, subprocess.TimeoutExpired) as error:
-            raise ActigraphyUnavailableError(
-                f"Could not download {PYACTIGRAPHY_REQUIREMENT} with pip ({error}); the real "
-                "actigraphy recordings need access to the Python package registry."
-            ) from None
-        wheel = os.path.join(tmp, PYACTIGRAPHY_WHEEL)
-        if result.returncode != 0 or not os.path.isfile(wheel):
-            tail = (result.stderr or result.stdout or "").strip().splitlines()[-3:]
-            raise ActigraphyUnavailableError(
-                f"`pip download --no-deps {PYACTIGRAPHY_REQUIREMENT}` failed (exit code "
-                f"{result.returncode}): {' | '.join(tail)}. The real actigraphy recordings need "
-                "access to the Python package registry."
-            )
-        digest = hashlib.sha256(open(wheel, "rb").read()).hexdigest()
-        if digest != PYACTIGRAPHY_WHEEL_SHA256:
-            raise DataError(
-                f"{PYACTIGRAPHY_WHEEL}: SHA-256 expected {PYACTIGRAPHY_WHEEL_SHA256}, received "
-                f"{digest}; refusing to use it."
-            )
-        staging = os.path.join(tmp, "data")
-        os.makedirs(staging)
-        with zipfile.ZipFile(wheel) as archive:
-            for member in archive.namelist():
-                name = member[len(_DATA_PREFIX) :]
-                if not member.startswith(_DATA_PREFIX) or not name or "/" in name:
-                    continue
-                with archive.open(member) as src, open(os.path.join(staging, name), "wb") as dst:
-                    shutil.copyfileobj(src, dst)
-        atomic_write_text(
-            os.path.join(staging, _COMPLETE_MARKER),
-            f"{PYACTIGRAPHY_REQUIREMENT} sha256={digest}\n",
-        )
-        if os.path.isdir(data_dir):  # an incomplete earlier attempt
-            shutil.rmtree(data_dir)
-        os.replace(staging, data_dir)
-    return data_dir
 
 
 def cached_data_dir(cache_dir=None, download=True):

@@ -41,7 +41,7 @@ class Recording:
 
 
 def on_epoch_grid(values, index, n, fill):
-    """``values`` placed at epoch numbers ``index`` of a grid of ``n`` epochs (``fill`` elsewhere)."""
+    """``values`` at epoch numbers ``index`` of a grid of ``n`` epochs (``fill`` elsewhere)."""
     values = np.asarray(values)
     out = np.full(n, fill, dtype=values.dtype)
     out[index] = values
