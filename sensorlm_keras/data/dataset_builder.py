@@ -121,7 +121,7 @@ def build_tfrecord_dataset(
                                             seed)
                     if bar is not None:
                         bar.update(chunk.size)
-                writer.extra["dropped_days"] = dropped
+                writer.extra["dropped_days"] = dropped  # recorded in the manifest on close
             manifests[split] = writer.manifest
     finally:
         if bar is not None:

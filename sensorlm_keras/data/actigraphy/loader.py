@@ -36,7 +36,7 @@ from sensorlm_keras.data.preprocessing.recording_days import (
 )
 from sensorlm_keras.data.readers import SUPPORTED_FORMATS, reader_for
 from sensorlm_keras.data.wearable_days import WearableDays
-from sensorlm_keras.errors import ConfigError, DataError
+from sensorlm_keras.errors import ConfigError, DataError, describe
 from sensorlm_keras.utils.validation import check_float, check_positive_int
 
 # Per-day fields collected from every recording, in the order of the output.
@@ -90,7 +90,9 @@ def load_actigraphy_days(
     clean = preprocess_days(days.raw[..., [days.schema.index("steps")]], schema=steps_only)
     ```
     """
-    schema = ChannelSchema.resolve(schema)
+    schema = ChannelSchema.default() if schema is None else schema
+    if not isinstance(schema, ChannelSchema):
+        raise ConfigError(f"schema: expected a ChannelSchema or None, received {describe(schema)}.")
     if "steps" not in schema:
         raise ConfigError(
             f"schema: the actigraphy loader fills the 'steps' channel; the schema has "

@@ -45,8 +45,8 @@ class SyntheticDayGenerator:
     ``info["offwrist"]`` hold the exact minute masks.
 
     Args:
-        schema: `ChannelSchema` of the output, or a channel-set name (default: the 34 default
-            channels). Any subset of the 34 names, in any order, is allowed.
+        schema: `ChannelSchema` of the output (default: the 34 default channels). Any subset of
+            the 34 names, in any order, is allowed.
         activities: activity labels people may log (default: all of `ACTIVITY_PROFILES`), or a
             mapping label -> `ActivityProfile` for custom activities.
         offwrist: simulate off-wrist gaps and forgotten-watch days (NaN).
@@ -154,7 +154,13 @@ class SyntheticDayGenerator:
 
 
 def _check_schema(schema, full):
-    schema = ChannelSchema.resolve(schema, "SyntheticDayGenerator.schema")
+    if schema is None:
+        return full
+    if not isinstance(schema, ChannelSchema):
+        raise ConfigError(
+            f"SyntheticDayGenerator.schema: expected a ChannelSchema or None, received "
+            f"{describe(schema)}."
+        )
     unknown = [n for n in schema.names if n not in full]
     if unknown:
         raise ConfigError(
