@@ -11,6 +11,7 @@ import secrets
 import sys
 
 from sensorlm_keras.errors import ConfigError, DataError
+from sensorlm_keras.utils.validation import check_float, check_positive_int, check_seed
 
 _SYNTH_EPILOG = """\
 example:
@@ -46,7 +47,11 @@ def add_parser(subparsers):
         description="Build datasets of captioned person-days and inspect captions.",
     )
     sub = data.add_subparsers(dest="data_command", metavar="<sub-command>", required=True)
+    _add_synth_parser(sub)
+    _add_caption_parser(sub)
 
+
+def _add_synth_parser(sub):
     synth = sub.add_parser(
         "synth",
         help="generate synthetic days and write captioned TFRecord shards",
@@ -92,6 +97,8 @@ def add_parser(subparsers):
     synth.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     synth.set_defaults(func=run_synth)
 
+
+def _add_caption_parser(sub):
     caption = sub.add_parser(
         "caption",
         help="caption days from a file, or print stored captions",
@@ -136,46 +143,20 @@ def _parse_fractions(text):
 
 def run_synth(args):
     from sensorlm_keras.data.dataset_builder import build_tfrecord_dataset
-    from sensorlm_keras.data.pseudonym import SALT_ENV_VAR
-    from sensorlm_keras.data.synthetic import SyntheticDayGenerator
 
     if args.people is None:
         args.people = max(1, -(-args.days // 7))
     for name in ("days", "people", "shards"):
-        if getattr(args, name) < 1:
-            raise ConfigError(
-                f"--{name}: expected a positive integer, received {getattr(args, name)}."
-            )
-    if args.seed < 0:
-        raise ConfigError(f"--seed: expected a non-negative integer, received {args.seed}.")
+        check_positive_int(getattr(args, name), f"--{name}")
+    check_seed(args.seed, "--seed")
     fractions = _parse_fractions(args.splits)
-    salt = args.salt or os.environ.get(SALT_ENV_VAR)
-    salt_source = "argument" if args.salt else ("environment" if salt else "random")
-    if not salt:
-        salt = secrets.token_hex(16)
-        print(
-            f"note: no --salt or ${SALT_ENV_VAR}; using a random salt (pseudonyms are not "
-            "reproducible across runs).",
-            file=sys.stderr,
-        )
+    salt, salt_source = _synth_salt(args.salt)
     if args.people > args.days:
         raise ConfigError(
             f"--people: {args.people} people cannot share {args.days} day(s); expected at most "
             f"{args.days}."
         )
-    import numpy as np
-
-    generator = SyntheticDayGenerator()
-    days_per_person = -(-args.days // args.people)
-    days = generator.generate(num_people=args.people, days_per_person=days_per_person,
-                              seed=args.seed)
-    if len(days) > args.days:  # the last people get one day fewer, so exactly --days are kept
-        per_person = np.full(args.people, days_per_person)
-        per_person[args.people - (len(days) - args.days):] -= 1
-        keep = np.concatenate(
-            [np.arange(p * days_per_person, p * days_per_person + n) for p, n in enumerate(per_person)]
-        )
-        days = days.select(keep)
+    days = _synthetic_days(args.people, args.days, args.seed)
     manifests = build_tfrecord_dataset(
         days,
         args.out,
@@ -205,12 +186,49 @@ def run_synth(args):
     return 0
 
 
+def _synth_salt(salt):
+    """``(salt, source)``: ``--salt``, else ``$SENSORLM_SALT``, else a random one (with a note)."""
+    from sensorlm_keras.data.pseudonym import SALT_ENV_VAR
+
+    if salt:
+        return salt, "argument"
+    salt = os.environ.get(SALT_ENV_VAR)
+    if salt:
+        return salt, "environment"
+    print(
+        f"note: no --salt or ${SALT_ENV_VAR}; using a random salt (pseudonyms are not "
+        "reproducible across runs).",
+        file=sys.stderr,
+    )
+    return secrets.token_hex(16), "random"
+
+
+def _synthetic_days(people, total_days, seed):
+    """``total_days`` simulated days shared by ``people`` people (consecutive days each; the
+    last people get one day fewer when the days do not divide evenly)."""
+    import numpy as np
+
+    from sensorlm_keras.data.synthetic import SyntheticDayGenerator
+
+    days_per_person = -(-total_days // people)
+    days = SyntheticDayGenerator().generate(
+        num_people=people, days_per_person=days_per_person, seed=seed
+    )
+    if len(days) > total_days:
+        per_person = np.full(people, days_per_person)
+        per_person[people - (len(days) - total_days):] -= 1
+        starts = np.arange(people) * days_per_person
+        keep = np.concatenate([np.arange(s, s + n) for s, n in zip(starts, per_person)])
+        days = days.select(keep)
+    return days
+
+
 # ---------------------------------------------------------------------------- caption
 def _load_npz(path):
     import numpy as np
 
     from sensorlm_keras.data.channel_schema import ChannelSchema
-    from sensorlm_keras.data.tfrecord import decode_events
+    from sensorlm_keras.data.tfrecord_example import decode_events
 
     with np.load(path, allow_pickle=False) as f:
         arrays = {k: f[k] for k in f.files}
@@ -342,12 +360,8 @@ def run_caption(args):
             f"--variant: expected 'all' or one of {list(CAPTION_VARIANTS)}, received "
             f"{args.variant!r}."
         )
-    if args.limit is not None and args.limit < 1:
-        raise ConfigError(f"--limit: expected a positive integer, received {args.limit}.")
-    if not 0.0 <= args.missing_threshold <= 1.0:
-        raise ConfigError(
-            f"--missing-threshold: expected a number in [0, 1], received {args.missing_threshold}."
-        )
+    check_positive_int(args.limit, "--limit", allow_none=True)
+    check_float(args.missing_threshold, "--missing-threshold", 0, 1)
     rows = _caption_rows(args, variants)
     if args.out:
         count = 0

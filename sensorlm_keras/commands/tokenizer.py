@@ -4,6 +4,7 @@ import argparse
 import os
 
 from sensorlm_keras.errors import ConfigError, DataError
+from sensorlm_keras.utils.validation import check_int, check_positive_int
 
 _TRAIN_EPILOG = """\
 example:
@@ -88,12 +89,8 @@ def run_train(args):
     from sensorlm_keras.data.captions import CAPTION_VARIANTS
     from sensorlm_keras.tokenizers import SensorLMTokenizer, train_sentencepiece
 
-    if args.vocab_size < 4:
-        raise ConfigError(f"--vocab-size: expected at least 4, received {args.vocab_size}.")
-    if args.sequence_length < 1:
-        raise ConfigError(
-            f"--sequence-length: expected a positive integer, received {args.sequence_length}."
-        )
+    check_int(args.vocab_size, "--vocab-size", minimum=4)
+    check_positive_int(args.sequence_length, "--sequence-length")
     if args.variants == "all":
         variants = list(CAPTION_VARIANTS)
     else:

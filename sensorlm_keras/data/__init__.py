@@ -1,8 +1,25 @@
-"""Data side of SensorLM: channel schema, events, preprocessing, captions, synthetic days,
-TFRecord storage and the tf.data pipeline.
+"""Data side of SensorLM: from readings to captioned, stored person-days and model batches.
 
-Only NumPy is needed for the schema, events, preprocessing, captions and synthetic days;
-TensorFlow is imported lazily by the TFRecord and tf.data code.
+Where each job lives:
+
+- core types: `Channel` / `ChannelSchema` (``channel``, ``channel_schema``, ``channels.csv``),
+  `Event` (``event``), `WearableDays` (``wearable_days``), `PreprocessedDays`
+  (``preprocessed_days``).
+- ``readers/``: device file formats -> a `readers.Recording` of epochs (one module per format).
+- ``preprocessing/``: readings -> minute-level calendar days (``frame_days`` for timestamped
+  tables, ``recording_days`` for device recordings) -> z-scores with a missing mask and
+  imputation (``day_arrays``: `preprocess_days`).
+- ``synthetic/``: simulated people and days (`SyntheticDayGenerator`).
+- ``actigraphy/``: the real pyActigraphy recordings (`load_actigraphy_days`).
+- ``captions/``: the three caption levels and their eight variants (`CaptionGenerator`).
+- storage: ``tfrecord_example`` (the stored example), ``shard_set`` (which files form a split),
+  ``tfrecord`` (checking and reading shards), ``tfrecord_writer`` (`TFRecordDatasetWriter`),
+  ``dataset_manifest``, ``pseudonym`` and ``person_split``; ``dataset_builder`` runs
+  preprocessing, captions and the writer (`build_tfrecord_dataset`).
+- ``pipeline``: the tf.data input pipeline (`make_dataset`).
+
+Only NumPy is needed to import this package; pandas, SciPy and TensorFlow are imported inside
+the functions that use them.
 """
 
 from sensorlm_keras.data.channel import Channel
@@ -23,14 +40,15 @@ from sensorlm_keras.data.captions import (
     detect_peaks,
     detect_trends,
 )
-
-# Synthetic days, real actigraphy, TFRecord storage and the tf.data pipeline. These modules
-# import TensorFlow / pandas only inside their functions, so importing them here needs NumPy only.
-from sensorlm_keras.data.activity_profile import ACTIVITY_PROFILES, ActivityProfile
-from sensorlm_keras.data.simulated_person import MOODS, SimulatedPerson
 from sensorlm_keras.data.wearable_days import WearableDays
-from sensorlm_keras.data.synthetic_days import SyntheticDays
-from sensorlm_keras.data.synthetic import SyntheticDayGenerator
+from sensorlm_keras.data.synthetic import (
+    ACTIVITY_PROFILES,
+    MOODS,
+    ActivityProfile,
+    SimulatedPerson,
+    SyntheticDayGenerator,
+    SyntheticDays,
+)
 from sensorlm_keras.data.actigraphy import (
     ActigraphyUnavailableError,
     actigraphy_cache_dir,

@@ -13,7 +13,8 @@ import importlib.resources
 import numpy as np
 
 from sensorlm_keras.data.channel import Channel
-from sensorlm_keras.errors import ConfigError
+from sensorlm_keras.errors import ConfigError, describe
+
 
 class ChannelSchema:
     """An ordered list of channels with vectorised normalisation helpers.
@@ -73,6 +74,21 @@ class ChannelSchema:
             f"ChannelSchema.named: unknown channel set {name!r}; expected one of "
             "'all34', 'paper26', 'activity'."
         )
+
+    @classmethod
+    def resolve(cls, schema, field="schema"):
+        """The schema an argument names: ``None`` -> `default`, a channel-set name -> `named`,
+        a `ChannelSchema` -> itself; anything else is a `ConfigError` naming ``field``."""
+        if schema is None:
+            return cls.default()
+        if isinstance(schema, str):
+            return cls.named(schema)
+        if not isinstance(schema, ChannelSchema):
+            raise ConfigError(
+                f"{field}: expected a ChannelSchema, a channel-set name or None, received "
+                f"{describe(schema)}."
+            )
+        return schema
 
     def select(self, names):
         """A new schema with the given channel names, in the given order."""
@@ -144,6 +160,7 @@ class ChannelSchema:
     def from_config(cls, config):
         return cls([Channel(**c) for c in config])
 
+
 def _load_default_channels():
     text = (
         importlib.resources.files("sensorlm_keras.data").joinpath("channels.csv").read_text("utf-8")
@@ -159,6 +176,7 @@ def _load_default_channels():
         )
         for r in rows
     ]
+
 
 # The released model read 26 of the 34 channels; their names were not published. This project's
 # 26-channel set keeps every family and drops the 8 most redundant or sparse channels

@@ -8,6 +8,7 @@ import numpy as np
 from sensorlm_keras.data.person_split import split_by_person
 from sensorlm_keras.data.wearable_days import WearableDays
 from sensorlm_keras.errors import ConfigError, describe
+from sensorlm_keras.utils.validation import check_positive_int
 
 
 def caption_seed(seed, person_id, day_index):
@@ -80,18 +81,13 @@ def build_tfrecord_dataset(
     ```
     """
     from sensorlm_keras.data.captions import CAPTION_VARIANTS, CaptionGenerator
-    from sensorlm_keras.data.preprocessing import preprocess_days
     from sensorlm_keras.data.tfrecord_writer import TFRecordDatasetWriter
 
     if not isinstance(days, WearableDays):
         raise ConfigError(
             f"build_tfrecord_dataset(days): expected WearableDays, received {describe(days)}."
         )
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
-        raise ConfigError(
-            f"build_tfrecord_dataset(chunk_size): expected a positive integer, received "
-            f"{chunk_size!r}."
-        )
+    chunk_size = check_positive_int(chunk_size, "build_tfrecord_dataset(chunk_size)")
     out_dir = os.fspath(out_dir)
     splits = split_by_person(days.person_ids, fractions, method=split_method)
     generator = CaptionGenerator(schema=days.schema, seed=seed)
@@ -101,7 +97,6 @@ def build_tfrecord_dataset(
         for split, rows in splits.items():
             if rows.size == 0:
                 continue
-            dropped = 0
             writer = TFRecordDatasetWriter(
                 os.path.join(out_dir, split),
                 days.schema.names,
@@ -119,39 +114,43 @@ def build_tfrecord_dataset(
                 },
             )
             with writer:
+                dropped = 0
                 for begin in range(0, rows.size, chunk_size):
                     chunk = rows[begin : begin + chunk_size]
-                    pre = preprocess_days(
-                        days.raw[chunk], schema=days.schema, missing_threshold=missing_threshold
-                    )
-                    dropped += int(pre.dropped_indices.size)
-                    kept = chunk[pre.kept_indices]
-                    if kept.size:
-                        captions = generator.generate_batch(
-                            pre.sensor,
-                            masks=pre.mask,
-                            events_list=[days.events[i] for i in kept],
-                            seeds=[
-                                caption_seed(seed, days.person_ids[i], days.day_index[i])
-                                for i in kept
-                            ],
-                        )
-                        for j, i in enumerate(kept):
-                            writer.write(
-                                pre.sensor[j],
-                                pre.mask[j],
-                                pre.missing_ratio[j],
-                                captions[j],
-                                person_id=str(days.person_ids[i]),
-                                day_index=int(days.day_index[i]),
-                                events=days.events[i],
-                                activity_label=days.activity_labels[i],
-                            )
+                    dropped += _write_chunk(writer, days, chunk, generator, missing_threshold,
+                                            seed)
                     if bar is not None:
                         bar.update(chunk.size)
-                writer.extra["dropped_days"] = dropped
+                writer.extra["dropped_days"] = dropped  # recorded in the manifest on close
             manifests[split] = writer.manifest
     finally:
         if bar is not None:
             bar.close()
     return manifests
+
+
+def _write_chunk(writer, days, chunk, generator, missing_threshold, seed):
+    """Preprocess, caption and write the days ``chunk``; returns how many were dropped."""
+    from sensorlm_keras.data.preprocessing import preprocess_days
+
+    pre = preprocess_days(days.raw[chunk], schema=days.schema, missing_threshold=missing_threshold)
+    kept = chunk[pre.kept_indices]
+    if kept.size:
+        captions = generator.generate_batch(
+            pre.sensor,
+            masks=pre.mask,
+            events_list=[days.events[i] for i in kept],
+            seeds=[caption_seed(seed, days.person_ids[i], days.day_index[i]) for i in kept],
+        )
+        for j, i in enumerate(kept):
+            writer.write(
+                pre.sensor[j],
+                pre.mask[j],
+                pre.missing_ratio[j],
+                captions[j],
+                person_id=str(days.person_ids[i]),
+                day_index=int(days.day_index[i]),
+                events=days.events[i],
+                activity_label=days.activity_labels[i],
+            )
+    return int(pre.dropped_indices.size)

@@ -3,6 +3,7 @@
 import dataclasses
 
 from sensorlm_keras.errors import DataError
+from sensorlm_keras.utils.validation import check_int
 
 MINUTES_PER_DAY = 1440
 EVENT_KINDS = ("activity", "sleep", "mood")
@@ -48,16 +49,14 @@ class Event:
         if not isinstance(self.label, str) or not self.label.strip():
             raise DataError(f"Event.label: expected a non-empty string, received {self.label!r}.")
         for field in ("start_minute", "end_minute"):
-            value = getattr(self, field)
-            if isinstance(value, bool) or not isinstance(value, int) and not hasattr(value, "__index__"):
-                raise DataError(f"Event.{field}: expected an integer minute, received {value!r}.")
-            value = int(value)
+            value = check_int(
+                getattr(self, field),
+                f"Event.{field} (event {self.kind} {self.label!r}, a minute of day)",
+                0,
+                MINUTES_PER_DAY - 1,
+                error=DataError,
+            )
             object.__setattr__(self, field, value)
-            if not 0 <= value < MINUTES_PER_DAY:
-                raise DataError(
-                    f"Event.{field}: expected a minute of day in [0, {MINUTES_PER_DAY - 1}], "
-                    f"received {value} (event {self.kind} {self.label!r})."
-                )
         if self.end_minute < self.start_minute and self.kind != "sleep":
             raise DataError(
                 f"Event.end_minute: a {self.kind} event must not end before it starts; received "

@@ -5,6 +5,7 @@ import hashlib
 import numpy as np
 
 from sensorlm_keras.errors import ConfigError, describe
+from sensorlm_keras.utils.validation import check_float
 
 DEFAULT_FRACTIONS = {"train": 0.8, "validation": 0.1, "test": 0.1}
 
@@ -20,10 +21,7 @@ def _check_fractions(fractions):
             raise ConfigError(
                 f"fractions: split names must be non-empty strings, received {name!r}."
             )
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-            raise ConfigError(
-                f"fractions[{name!r}]: expected a non-negative number, received {value!r}."
-            )
+        check_float(value, f"fractions[{name!r}]", minimum=0)
     total = float(sum(fractions.values()))
     if abs(total - 1.0) > 1e-6:
         raise ConfigError(f"fractions: expected values summing to 1, received sum {total:.6f}.")

@@ -5,35 +5,14 @@ import os
 import warnings
 
 from sensorlm_keras.data.dataset_manifest import SCHEMA_VERSION
-from sensorlm_keras.data.tfrecord import (
-    _describe_bad,
-    caption_key,
-    check_shards,
-    feature_spec,
-    read_examples,
-    resolve_shards,
-)
+from sensorlm_keras.data.tfrecord import check_shards, describe_bad, read_examples, resolve_shards
+from sensorlm_keras.data.tfrecord_example import caption_key, feature_spec
 from sensorlm_keras.errors import ConfigError, DataError, describe
+from sensorlm_keras.utils.validation import check_choice, check_int, check_positive_int, check_seed
 
 logger = logging.getLogger(__name__)
 
 _MASK_DTYPES = ("bool", "float32", "int32")
-
-
-def _caption_variants():
-    from sensorlm_keras.data.captions import CAPTION_VARIANTS
-
-    return CAPTION_VARIANTS
-
-
-def _positive_int(value, field, allow_none=False):
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(
-            f"make_dataset({field}): expected a positive integer, received {value!r}."
-        )
-    return value
 
 
 def make_dataset(
@@ -114,26 +93,50 @@ def make_dataset(
     """
     import tensorflow as tf
 
-    variants = _caption_variants()
-    if variant not in variants:
+    _check_variant(variant)
+    batch_size = check_positive_int(batch_size, "make_dataset(batch_size)")
+    shuffle_buffer = (
+        check_positive_int(shuffle_buffer, "make_dataset(shuffle_buffer)") if shuffle_buffer
+        else None
+    )
+    seed = check_seed(seed, "make_dataset(seed)", allow_none=True)
+    check_choice(on_corrupt, "make_dataset(on_corrupt)", ("skip", "raise"))
+    check_choice(mask_dtype, "make_dataset(mask_dtype)", _MASK_DTYPES)
+    text_length = _text_length(tokenizer, text_length)
+    cycle_length = check_positive_int(cycle_length, "make_dataset(cycle_length)", allow_none=True)
+    skip_batches = check_int(skip_batches, "make_dataset(skip_batches)", minimum=0)
+
+    good, bad, compression, shards = _readable_shards(source, verify, on_corrupt)
+    stored, num_timesteps = _stored_layout(shards, good, variant)
+    gather = _channel_gather(channels, stored)
+    deterministic = seed is not None or not shuffle_buffer
+    dataset = _record_batches(good, compression, shuffle_buffer, seed, repeat, batch_size,
+                              drop_remainder, cycle_length, skip_batches, deterministic)
+    parse = _example_parser(
+        variant, tokenizer, text_length, num_timesteps, len(stored), gather,
+        batch_size if drop_remainder else None, tf.as_dtype(mask_dtype), include_metadata,
+    )
+    dataset = dataset.map(parse, num_parallel_calls=tf.data.AUTOTUNE, deterministic=deterministic)
+    dataset = dataset.prefetch(tf.data.AUTOTUNE)
+    try:
+        dataset.skipped_shards = sorted(bad)
+    except AttributeError:  # pragma: no cover - tf.data objects accept attributes today
+        pass
+    return dataset
+
+
+def _check_variant(variant):
+    from sensorlm_keras.data.captions import CAPTION_VARIANTS
+
+    if variant not in CAPTION_VARIANTS:
         raise ConfigError(
             f"make_dataset(variant): unknown caption variant {variant!r}; expected one of "
-            f"{list(variants)}."
+            f"{list(CAPTION_VARIANTS)}."
         )
-    batch_size = _positive_int(batch_size, "batch_size")
-    shuffle_buffer = None if not shuffle_buffer else _positive_int(shuffle_buffer, "shuffle_buffer")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-        raise ConfigError(
-            f"make_dataset(seed): expected a non-negative integer or None, received {seed!r}."
-        )
-    if on_corrupt not in ("skip", "raise"):
-        raise ConfigError(
-            f"make_dataset(on_corrupt): expected 'skip' or 'raise', received {on_corrupt!r}."
-        )
-    if mask_dtype not in _MASK_DTYPES:
-        raise ConfigError(
-            f"make_dataset(mask_dtype): expected one of {_MASK_DTYPES}, received {mask_dtype!r}."
-        )
+
+
+def _text_length(tokenizer, text_length):
+    """The token length: ``text_length``, else the tokenizer's ``sequence_length``."""
     if tokenizer is None or not callable(tokenizer):
         raise ConfigError(
             f"make_dataset(tokenizer): expected a callable tokenizer (SensorLMTokenizer), received "
@@ -141,23 +144,21 @@ def make_dataset(
         )
     if text_length is None:
         text_length = getattr(tokenizer, "sequence_length", None)
-    text_length = _positive_int(text_length, "text_length")
-    cycle_length = _positive_int(cycle_length, "cycle_length", allow_none=True)
-    if isinstance(skip_batches, bool) or not isinstance(skip_batches, int) or skip_batches < 0:
-        raise ConfigError(
-            f"make_dataset(skip_batches): expected a non-negative integer, received "
-            f"{skip_batches!r}."
-        )
+    return check_positive_int(text_length, "make_dataset(text_length)")
 
+
+def _readable_shards(source, verify, on_corrupt):
+    """``(good, bad, compression, shards)``: the shards that passed `check_shards` (a bad one is
+    skipped with a warning or raises), their common compression and the resolved `ShardSet`."""
     shards = resolve_shards(source)
     good, bad = check_shards(source, verify=verify)
     if bad:
         message = (
-            f"{len(bad)} of {len(shards.files)} shard(s) corrupt or truncated: {_describe_bad(bad)}"
+            f"{len(bad)} of {len(shards.files)} shard(s) corrupt or truncated: {describe_bad(bad)}"
         )
         if on_corrupt == "raise":
             raise DataError(f"make_dataset(source): {message}.")
-        warnings.warn(f"make_dataset: skipping {message}.", RuntimeWarning, stacklevel=2)
+        warnings.warn(f"make_dataset: skipping {message}.", RuntimeWarning, stacklevel=3)
         logger.warning("make_dataset: skipping %s", message)
     if not good:
         raise DataError(f"make_dataset(source): no readable shard left in {source!r}.")
@@ -166,42 +167,49 @@ def make_dataset(
         raise DataError(
             "make_dataset(source): shards mix compressed and uncompressed files; keep one kind."
         )
-    compression = compressions[good[0]] or ""
+    return good, bad, compressions[good[0]] or "", shards
 
+
+def _stored_layout(shards, good, variant):
+    """``(channel names, timesteps)`` of the stored examples (manifest, else first example)."""
     if shards.manifest is not None:
-        stored = list(shards.manifest.channel_names)
-        num_timesteps = shards.manifest.num_timesteps
         if variant not in shards.manifest.caption_variants:
             raise ConfigError(
                 f"make_dataset(variant): the dataset stores {shards.manifest.caption_variants}, "
                 f"not {variant!r}."
             )
-    else:
-        first = next(iter(read_examples(good[:1], variants=[variant])), None)
-        if first is None:
-            raise DataError(f"make_dataset(source): shard {good[0]!r} holds no example.")
-        stored = first["channel_names"]
-        num_timesteps = first["sensor"].shape[0]
-    num_stored = len(stored)
-    gather = None
-    if channels is not None:
-        channels = list(channels)
-        unknown = [c for c in channels if c not in stored]
-        if unknown or not channels:
-            raise ConfigError(
-                f"make_dataset(channels): unknown channel names {unknown}; the dataset stores "
-                f"{stored}."
-            )
-        gather = [stored.index(c) for c in channels]
-    num_channels = len(gather) if gather is not None else num_stored
+        return list(shards.manifest.channel_names), shards.manifest.num_timesteps
+    first = next(iter(read_examples(good[:1], variants=[variant])), None)
+    if first is None:
+        raise DataError(f"make_dataset(source): shard {good[0]!r} holds no example.")
+    return first["channel_names"], first["sensor"].shape[0]
 
-    files = tf.data.Dataset.from_tensor_slices(good)
+
+def _channel_gather(channels, stored):
+    """Indices of ``channels`` among the stored channel names (None: keep them all)."""
+    if channels is None:
+        return None
+    channels = list(channels)
+    unknown = [c for c in channels if c not in stored]
+    if unknown or not channels:
+        raise ConfigError(
+            f"make_dataset(channels): unknown channel names {unknown}; the dataset stores "
+            f"{stored}."
+        )
+    return [stored.index(c) for c in channels]
+
+
+def _record_batches(files, compression, shuffle_buffer, seed, repeat, batch_size,
+                    drop_remainder, cycle_length, skip_batches, deterministic):
+    """Batches of serialized records: file shuffle, interleave, example shuffle, repeat, batch."""
+    import tensorflow as tf
+
+    dataset = tf.data.Dataset.from_tensor_slices(files)
     if shuffle_buffer:
-        files = files.shuffle(len(good), seed=seed, reshuffle_each_iteration=True)
-    deterministic = seed is not None or not shuffle_buffer
-    dataset = files.interleave(
+        dataset = dataset.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
+    dataset = dataset.interleave(
         lambda f: tf.data.TFRecordDataset(f, compression_type=compression),
-        cycle_length=cycle_length or min(len(good), 8),
+        cycle_length=cycle_length or min(len(files), 8),
         block_length=1,
         num_parallel_calls=tf.data.AUTOTUNE,
         deterministic=deterministic,
@@ -213,8 +221,17 @@ def make_dataset(
     dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
     if skip_batches:
         dataset = dataset.skip(skip_batches)  # before the parse: the stream is seeded
+    return dataset
+
+
+def _example_parser(variant, tokenizer, text_length, num_timesteps, num_stored, gather,
+                    static_batch, mask_dtype, include_metadata):
+    """The in-graph function: a batch of serialized examples -> the model's input dict."""
+    import tensorflow as tf
+
     spec = feature_spec([variant], metadata=include_metadata)
-    out_mask_dtype = tf.as_dtype(mask_dtype)
+    num_channels = len(gather) if gather is not None else num_stored
+    sensor_shape = [static_batch, num_timesteps, num_channels]
 
     def parse(serialized):
         f = tf.io.parse_example(serialized, spec)
@@ -230,15 +247,13 @@ def make_dataset(
             sensor = tf.gather(sensor, gather, axis=-1)
             mask = tf.gather(mask, gather, axis=-1)
         tokens = tokenizer(f[caption_key(variant)], sequence_length=text_length)
-        batch = batch_size if drop_remainder else None
         out = {
-            "sensor": tf.ensure_shape(sensor, [batch, num_timesteps, num_channels]),
+            "sensor": tf.ensure_shape(sensor, sensor_shape),
             "sensor_mask": tf.ensure_shape(
-                tf.cast(tf.cast(mask, tf.bool), out_mask_dtype),
-                [batch, num_timesteps, num_channels],
+                tf.cast(tf.cast(mask, tf.bool), mask_dtype), sensor_shape
             ),
             "token_ids": tf.cast(tokens["token_ids"], tf.int32),
-            "padding_mask": tf.cast(tokens["padding_mask"], out_mask_dtype),
+            "padding_mask": tf.cast(tokens["padding_mask"], mask_dtype),
         }
         if include_metadata:
             out["person_id"] = f["person_id"]
@@ -246,11 +261,4 @@ def make_dataset(
             out["activity_label"] = f["activity_label"]
         return out
 
-    dataset = dataset.map(parse, num_parallel_calls=tf.data.AUTOTUNE, deterministic=deterministic)
-    dataset = dataset.prefetch(tf.data.AUTOTUNE)
-    skipped = sorted(bad)
-    try:
-        dataset.skipped_shards = skipped
-    except AttributeError:  # pragma: no cover - tf.data objects accept attributes today
-        pass
-    return dataset
+    return parse

@@ -5,6 +5,7 @@ import hmac
 import os
 
 from sensorlm_keras.errors import ConfigError, DataError, describe
+from sensorlm_keras.utils.validation import check_int
 
 SALT_ENV_VAR = "SENSORLM_SALT"
 
@@ -47,10 +48,8 @@ def pseudonymize_person_id(person_id, salt=None):
     pseudonymize_person_id("alice@example.com", salt="study-42")  # 'b1f0...' (64 hex chars)
     ```
     """
-    if isinstance(person_id, bool) or not isinstance(person_id, (str, int)):
-        raise DataError(
-            f"person_id: expected a string or integer id, received {describe(person_id)}."
-        )
+    if not isinstance(person_id, str):
+        person_id = check_int(person_id, "person_id (a string or an integer id)", error=DataError)
     text = str(person_id)
     if not text:
         raise DataError("person_id: expected a non-empty id, received ''.")

@@ -1,207 +1,43 @@
-"""TFRecord storage of captioned person-days: example format, shard discovery and reading.
+"""Reading stored TFRecord shards safely: record framing, shard checks and `read_examples`.
 
-One ``tf.train.Example`` per person-day (`SCHEMA_VERSION` 1):
-
-=====================  =========  ===========================================================
-key                    type       content
-=====================  =========  ===========================================================
-``sensor``             bytes      float32 little-endian z-scores, ``T x C`` row-major
-``mask``               bytes      uint8 0/1, ``T x C`` (1 = missing before imputation)
-``missing_ratio``      float      fraction of missing cells
-``num_timesteps``      int64      ``T`` (1440)
-``num_channels``       int64      ``C``
-``channel_names``      bytes[]    the ``C`` channel names, in order
-``caption/<variant>``  bytes      UTF-8 caption, one feature per variant of CAPTION_VARIANTS
-``person_id``          bytes      pseudonym (HMAC-SHA256 of the raw id with a secret salt)
-``day_index``          int64      day number within the person
-``activity_label``     bytes      longest logged activity of >= 20 min or ``"none"``
-``events``             bytes      JSON list of event dicts (`Event.to_dict`)
-``schema_version``     int64      `SCHEMA_VERSION`
-=====================  =========  ===========================================================
-
-Raw bytes keep the sensor values bit-exact and parse fast (``tf.io.decode_raw``). TensorFlow is
-imported inside the functions only.
+Every shard is a sequence of records ``uint64 length | uint32 masked CRC32C(length) | data |
+uint32 CRC``. Before TensorFlow opens a shard, `scan_record_lengths` walks the length fields
+without reading any record, so a crafted length is refused before a reader allocates it;
+`check_shards` adds the manifest checksums or a full read; `read_examples` decodes examples
+eagerly (the example format is `tfrecord_example`, the shard discovery `shard_set`).
+TensorFlow is imported inside the functions only.
 """
 
-import dataclasses
-import glob
 import hashlib
-import json
 import os
 
-import numpy as np
+from sensorlm_keras.data.shard_set import (  # noqa: F401  (re-exported: the storage API)
+    INCOMPLETE_MARKER,
+    SHARD_SUFFIXES,
+    ShardSet,
+    compression_of,
+    resolve_shards,
+)
+from sensorlm_keras.data.tfrecord_example import (  # noqa: F401  (re-exported)
+    CAPTION_PREFIX,
+    caption_key,
+    decode_events,
+    decode_example,
+    feature_spec,
+    serialize_example,
+)
+from sensorlm_keras.errors import ConfigError, DataError
+from sensorlm_keras.utils.validation import check_choice
 
-from sensorlm_keras.data.dataset_manifest import MANIFEST_FILENAME, SCHEMA_VERSION, DatasetManifest
-from sensorlm_keras.data.event import Event
-from sensorlm_keras.errors import ConfigError, DataError, describe
-
-CAPTION_PREFIX = "caption/"
-# Written by `TFRecordDatasetWriter` while a split is being written, removed with the manifest.
-INCOMPLETE_MARKER = ".write-in-progress"
-SHARD_SUFFIXES = (".tfrecord", ".tfrecord.gz")
-
-
-def caption_key(variant):
-    """Feature key of a caption variant, e.g. ``"caption/high_summary"``."""
-    return CAPTION_PREFIX + variant
-
-
-def serialize_example(
-    sensor,
-    mask,
-    missing_ratio,
-    captions,
-    person_pseudonym,
-    day_index,
-    events,
-    channel_names,
-    activity_label="none",
-):
-    """Encode one person-day as a serialized ``tf.train.Example`` (see the module table).
-
-    Inputs are assumed validated (`TFRecordDatasetWriter.write` validates them).
-    """
-    import tensorflow as tf
-
-    sensor = np.ascontiguousarray(sensor, dtype="<f4")
-    mask = np.ascontiguousarray(mask, dtype=np.uint8)
-
-    def b(values):
-        return tf.train.Feature(bytes_list=tf.train.BytesList(value=values))
-
-    def i(values):
-        return tf.train.Feature(int64_list=tf.train.Int64List(value=values))
-
-    def f(values):
-        return tf.train.Feature(float_list=tf.train.FloatList(value=values))
-
-    feature = {
-        "sensor": b([sensor.tobytes()]),
-        "mask": b([mask.tobytes()]),
-        "missing_ratio": f([float(missing_ratio)]),
-        "num_timesteps": i([sensor.shape[0]]),
-        "num_channels": i([sensor.shape[1]]),
-        "channel_names": b([n.encode("utf-8") for n in channel_names]),
-        "person_id": b([person_pseudonym.encode("utf-8")]),
-        "day_index": i([int(day_index)]),
-        "activity_label": b([str(activity_label).encode("utf-8")]),
-        "events": b([json.dumps([e.to_dict() for e in events]).encode("utf-8")]),
-        "schema_version": i([SCHEMA_VERSION]),
-    }
-    for variant, text in captions.items():
-        feature[caption_key(variant)] = b([text.encode("utf-8")])
-    example = tf.train.Example(features=tf.train.Features(feature=feature))
-    return example.SerializeToString()
-
-
-def feature_spec(variants=(), metadata=False):
-    """``tf.io.parse_example`` spec for the sensor, mask and the given caption variants."""
-    import tensorflow as tf
-
-    spec = {
-        "sensor": tf.io.FixedLenFeature([], tf.string),
-        "mask": tf.io.FixedLenFeature([], tf.string),
-        "missing_ratio": tf.io.FixedLenFeature([], tf.float32),
-        "schema_version": tf.io.FixedLenFeature([], tf.int64),
-    }
-    for variant in variants:
-        spec[caption_key(variant)] = tf.io.FixedLenFeature([], tf.string)
-    if metadata:
-        spec["person_id"] = tf.io.FixedLenFeature([], tf.string)
-        spec["day_index"] = tf.io.FixedLenFeature([], tf.int64)
-        spec["activity_label"] = tf.io.FixedLenFeature([], tf.string, default_value="none")
-    return spec
-
-
-def compression_of(path):
-    """``"GZIP"`` for ``*.gz`` files, else ``None``."""
-    return "GZIP" if os.fspath(path).endswith(".gz") else None
-
-
-@dataclasses.dataclass
-class ShardSet:
-    """Shards of one dataset split as found by `resolve_shards`.
-
-    Args:
-        files: absolute shard paths (sorted).
-        manifest: the `DatasetManifest` when the source is a dataset directory, else ``None``.
-        compression: ``"GZIP"``/``None`` per file, aligned with ``files``.
-    """
-
-    files: list
-    manifest: object
-    compression: list
-
-
-def resolve_shards(source):
-    """Find the shards of a dataset directory (with ``manifest.json``), a directory of
-    ``*.tfrecord[.gz]`` files, a single file or a glob pattern.
-
-    Raises:
-        DataError: nothing matches, or a manifest lists files that do not exist.
-    """
-    if isinstance(source, (list, tuple)):
-        files = [os.path.abspath(os.fspath(s)) for s in source]
-        manifest = None
-    else:
-        source = os.fspath(source)
-        manifest = None
-        if os.path.isdir(source):
-            if os.path.isfile(os.path.join(source, INCOMPLETE_MARKER)):
-                raise DataError(
-                    f"source {source!r}: the dataset is incomplete: a write was interrupted "
-                    f"(killed or out of space) before its manifest was written ({INCOMPLETE_MARKER} "
-                    "is present); write the split again (e.g. 'sensorlm data synth --overwrite')."
-                )
-            if os.path.isfile(os.path.join(source, MANIFEST_FILENAME)):
-                manifest = DatasetManifest.load(source)
-                files = [os.path.join(source, s["file"]) for s in manifest.shards]
-                missing = [f for f in files if not os.path.isfile(f)]
-                if missing:
-                    raise DataError(
-                        f"source {source!r}: the manifest lists shards that do not exist: "
-                        f"{[os.path.basename(m) for m in missing]}."
-                    )
-            else:
-                files = sorted(
-                    p
-                    for p in glob.glob(os.path.join(source, "*"))
-                    if p.endswith(SHARD_SUFFIXES) and os.path.isfile(p)
-                )
-        elif os.path.isfile(source):
-            files = [source]
-        else:
-            files = sorted(p for p in glob.glob(source) if os.path.isfile(p))
-        files = [os.path.abspath(f) for f in files]
-    if not files:
-        if manifest is not None:
-            raise DataError(f"source {source!r}: the manifest lists no shards (0 examples).")
-        if isinstance(source, str) and os.path.isdir(source):
-            splits = sorted(
-                d
-                for d in os.listdir(source)
-                if os.path.isfile(os.path.join(source, d, MANIFEST_FILENAME))
-            )
-            if splits:
-                raise DataError(
-                    f"source {source!r}: this is a dataset root; pass one split directory, "
-                    f"e.g. {os.path.join(source, splits[0])!r} (splits: {splits})."
-                )
-        raise DataError(
-            f"source: expected a dataset directory, a *.tfrecord[.gz] file or a glob pattern "
-            f"matching some, received {source!r} which matches nothing."
-        )
-    for f in files:
-        if not os.path.isfile(f):
-            raise DataError(f"source: shard {f!r} does not exist.")
-    return ShardSet(files=files, manifest=manifest, compression=[compression_of(f) for f in files])
-
-
+VERIFY_MODES = ("auto", "checksum", "scan", "none")
 # A stored person-day is ~0.3 MB; a record claiming more than this is refused before any reader
 # allocates it (TensorFlow's reader would try to allocate whatever a length field claims).
 MAX_RECORD_BYTES = 64 * 2**20
 
 
+# CRC32C (Castagnoli), as the TFRecord framing uses it. Written here because TensorFlow does not
+# expose it in Python and no dependency of this project computes it; it only ever checks 8-byte
+# length headers, so a table-driven pure-Python loop is fast enough.
 def _crc32c_table():
     table = []
     for i in range(256):
@@ -279,7 +115,8 @@ def scan_record_lengths(path, compression=None, max_record_bytes=None):
         return count, f"record {count}: unreadable ({type(error).__name__}: {error})"
 
 
-def _sha256(path):
+def sha256_of_file(path):
+    """Hex SHA-256 of a file, read in 1 MiB blocks."""
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -331,43 +168,17 @@ def check_shards(source, verify="auto"):
         print(shard, reason)
     ```
     """
-    if verify not in ("auto", "checksum", "scan", "none"):
-        raise ConfigError(
-            f"verify: expected 'auto', 'checksum', 'scan' or 'none', received {verify!r}."
-        )
+    check_choice(verify, "verify", VERIFY_MODES)
     shards = resolve_shards(source)
-    good, bad = [], {}
     entries = {}
     if shards.manifest is not None:
         base = os.path.dirname(shards.files[0])
         entries = {os.path.join(base, s["file"]): s for s in shards.manifest.shards}
     if verify == "checksum" and shards.manifest is None:
         raise ConfigError("verify='checksum' needs a dataset directory with a manifest.json.")
+    good, bad = [], {}
     for path, compression in zip(shards.files, shards.compression):
-        entry = entries.get(path)
-        use_checksum = verify == "checksum" or (
-            verify == "auto" and entry is not None and "sha256" in entry
-        )
-        reason = None
-        if use_checksum and verify != "none":  # pure Python: safe before the length scan
-            size = os.path.getsize(path)
-            if entry.get("num_bytes") is not None and size != entry["num_bytes"]:
-                reason = (
-                    f"size {size} bytes differs from the manifest's {entry['num_bytes']} "
-                    "(truncated or overwritten)"
-                )
-            elif _sha256(path) != entry.get("sha256"):
-                reason = "SHA-256 differs from the manifest (corrupt or modified)"
-        if reason is None:  # always, before TensorFlow opens the file
-            count, reason = scan_record_lengths(path, compression)
-            if reason is not None:
-                reason = f"unreadable after {count} records ({reason})"
-        if reason is None and verify != "none" and not use_checksum:
-            count, error = _scan(path, compression)
-            if error is not None:
-                reason = f"unreadable after {count} records ({error})"
-            elif entry is not None and count != entry["num_examples"]:
-                reason = f"{count} records, the manifest says {entry['num_examples']}"
+        reason = _shard_problem(path, compression, entries.get(path), verify)
         if reason is None:
             good.append(path)
         else:
@@ -375,23 +186,32 @@ def check_shards(source, verify="auto"):
     return good, bad
 
 
-def decode_events(text):
-    """JSON text of the ``events`` feature -> list of `Event`."""
-    try:
-        items = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as error:
-        raise DataError(f"events: not a valid JSON event list ({error}).") from None
-    if not isinstance(items, list):
-        raise DataError(f"events: expected a JSON list of event objects, received {describe(items)}.")
-    events = []
-    for i, d in enumerate(items):
-        if not isinstance(d, dict):
-            raise DataError(f"events[{i}]: expected a JSON object, received {describe(d)}.")
-        try:
-            events.append(Event.from_dict(d))
-        except TypeError as error:
-            raise DataError(f"events[{i}]: unexpected or missing fields ({error}).") from None
-    return events
+def _shard_problem(path, compression, entry, verify):
+    """Why one shard is unusable (see `check_shards`), or None."""
+    use_checksum = verify == "checksum" or (
+        verify == "auto" and entry is not None and "sha256" in entry
+    )
+    if use_checksum:  # pure Python: safe before the length scan
+        size = os.path.getsize(path)
+        if entry.get("num_bytes") is not None and size != entry["num_bytes"]:
+            return (
+                f"size {size} bytes differs from the manifest's {entry['num_bytes']} "
+                "(truncated or overwritten)"
+            )
+        if sha256_of_file(path) != entry.get("sha256"):
+            return "SHA-256 differs from the manifest (corrupt or modified)"
+    # Always, before TensorFlow opens the file.
+    count, reason = scan_record_lengths(path, compression)
+    if reason is not None:
+        return f"unreadable after {count} records ({reason})"
+    if verify == "none" or use_checksum:
+        return None
+    count, error = _scan(path, compression)
+    if error is not None:
+        return f"unreadable after {count} records ({error})"
+    if entry is not None and count != entry["num_examples"]:
+        return f"{count} records, the manifest says {entry['num_examples']}"
+    return None
 
 
 def read_examples(source, variants=None, verify="none"):
@@ -413,7 +233,7 @@ def read_examples(source, variants=None, verify="none"):
     if verify != "none":
         _, bad = check_shards(source, verify=verify)
         if bad:
-            raise DataError(f"read_examples: corrupt shard(s): {_describe_bad(bad)}.")
+            raise DataError(f"read_examples: corrupt shard(s): {describe_bad(bad)}.")
     shards = resolve_shards(source)
     for path, compression in zip(shards.files, shards.compression):
         _, reason = scan_record_lengths(path, compression)
@@ -432,78 +252,10 @@ def read_examples(source, variants=None, verify="none"):
                     f"read_examples: shard {path!r} is corrupt or truncated after {index} "
                     f"records ({error.message.splitlines()[0]})."
                 ) from None
-            yield _decode_record(record.numpy(), variants, path, index)
+            yield decode_example(record.numpy(), variants, path, index)
             index += 1
 
 
-def _utf8(raw, field):
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise DataError(f"{field}: expected UTF-8 text, received invalid bytes ({error}).") from None
-
-
-def _describe_bad(bad):
+def describe_bad(bad):
+    """``"name: reason; ..."`` of the failing shards `check_shards` reports."""
     return "; ".join(f"{os.path.basename(p)}: {reason}" for p, reason in bad.items())
-
-
-def _decode_record(serialized, variants, path, index):
-    import tensorflow as tf
-
-    example = tf.train.Example()
-    try:
-        example.ParseFromString(serialized)
-    except Exception as error:  # protobuf DecodeError
-        raise DataError(f"{path!r} record {index}: not a tf.train.Example ({error}).") from None
-    f = example.features.feature
-    where = f"{os.path.basename(path)} record {index}"
-
-    def one(key, kind):
-        if key not in f:
-            raise DataError(f"{where}: missing feature {key!r}.")
-        values = getattr(f[key], kind).value
-        if len(values) != 1:
-            raise DataError(f"{where}: feature {key!r} expected 1 value, received {len(values)}.")
-        return values[0]
-
-    version = one("schema_version", "int64_list")
-    if version != SCHEMA_VERSION:
-        raise DataError(f"{where}: schema_version expected {SCHEMA_VERSION}, received {version}.")
-    t, c = one("num_timesteps", "int64_list"), one("num_channels", "int64_list")
-    names = [n.decode("utf-8", "replace") for n in f["channel_names"].bytes_list.value] if (
-        "channel_names" in f) else []
-    if t < 1 or c < 1 or c != len(names):
-        raise DataError(
-            f"{where}: expected num_timesteps >= 1 and num_channels equal to the "
-            f"{len(names)} channel_names, received num_timesteps={t}, num_channels={c}."
-        )
-    sensor = np.frombuffer(one("sensor", "bytes_list"), dtype="<f4")
-    mask = np.frombuffer(one("mask", "bytes_list"), dtype=np.uint8)
-    if sensor.size != t * c or mask.size != t * c:
-        raise DataError(
-            f"{where}: sensor/mask hold {sensor.size}/{mask.size} values, expected "
-            f"{t} x {c} = {t * c}."
-        )
-    if variants is None:
-        keys = sorted(k[len(CAPTION_PREFIX) :] for k in f if k.startswith(CAPTION_PREFIX))
-    else:
-        keys = list(variants)
-    captions = {v: _utf8(one(caption_key(v), "bytes_list"), f"{where}: caption/{v}") for v in keys}
-    try:
-        events = decode_events(_utf8(one("events", "bytes_list"), "events"))
-    except DataError as error:
-        raise DataError(f"{where}: {error}") from None
-    return {
-        "sensor": sensor.reshape(t, c).astype(np.float32),
-        "mask": mask.reshape(t, c).astype(bool),
-        "missing_ratio": float(one("missing_ratio", "float_list")),
-        "captions": captions,
-        "person_id": _utf8(one("person_id", "bytes_list"), f"{where}: person_id"),
-        "day_index": int(one("day_index", "int64_list")),
-        "activity_label": _utf8(one("activity_label", "bytes_list"), f"{where}: activity_label"),
-        "events": events,
-        "channel_names": [_utf8(n, f"{where}: channel_names") for n in
-                          f["channel_names"].bytes_list.value],
-        "schema_version": int(version),
-        "shard": path,
-    }

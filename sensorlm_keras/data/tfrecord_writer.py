@@ -11,11 +11,15 @@ from sensorlm_keras.utils.atomic_io import (
     fsync_path,
     remove_stale_temporaries,
 )
+from sensorlm_keras.data.array_checks import check_bool_mask
 from sensorlm_keras.data.dataset_manifest import MANIFEST_FILENAME, DatasetManifest
 from sensorlm_keras.data.event import Event
 from sensorlm_keras.data.pseudonym import pseudonymize_person_id, resolve_salt
-from sensorlm_keras.data.tfrecord import INCOMPLETE_MARKER, _sha256, serialize_example
+from sensorlm_keras.data.shard_set import INCOMPLETE_MARKER
+from sensorlm_keras.data.tfrecord import sha256_of_file
+from sensorlm_keras.data.tfrecord_example import serialize_example
 from sensorlm_keras.errors import ConfigError, DataError, describe
+from sensorlm_keras.utils.validation import check_choice, check_int
 
 _COMPRESSIONS = {None: None, "": None, "none": None, "gzip": "GZIP", "GZIP": "GZIP"}
 
@@ -76,41 +80,18 @@ class TFRecordDatasetWriter:
         overwrite=False,
         extra=None,
     ):
-        self.directory = os.path.abspath(os.fspath(directory))
-        if os.path.exists(self.directory) and not os.path.isdir(self.directory):
-            raise ConfigError(
-                f"TFRecordDatasetWriter.directory: expected a directory, received the file "
-                f"{self.directory!r}."
-            )
+        self.directory = _check_directory(directory)
         if not isinstance(split, str) or not split or os.sep in split or split.startswith("."):
             raise ConfigError(
                 f"TFRecordDatasetWriter.split: expected a plain name such as 'train', received "
                 f"{split!r}."
             )
-        if (
-            isinstance(num_shards, bool)
-            or not isinstance(num_shards, int)
-            or not 1 <= num_shards <= 99999
-        ):
-            raise ConfigError(
-                f"TFRecordDatasetWriter.num_shards: expected an integer in [1, 99999], received "
-                f"{num_shards!r}."
-            )
-        if compression not in _COMPRESSIONS:
-            raise ConfigError(
-                f"TFRecordDatasetWriter.compression: expected 'GZIP' or None, received "
-                f"{compression!r}."
-            )
-        channel_names = [str(n) for n in channel_names]
-        if not channel_names or len(set(channel_names)) != len(channel_names):
-            raise ConfigError(
-                f"TFRecordDatasetWriter.channel_names: expected unique, non-empty names, "
-                f"received {channel_names!r}."
-            )
-        self.channel_names = channel_names
         self.split = split
-        self.num_shards = num_shards
-        self.compression = _COMPRESSIONS[compression]
+        self.num_shards = check_int(num_shards, "TFRecordDatasetWriter.num_shards", 1, 99999)
+        self.compression = _COMPRESSIONS[
+            check_choice(compression, "TFRecordDatasetWriter.compression", _COMPRESSIONS)
+        ]
+        self.channel_names = _check_channel_names(channel_names)
         self._salt = resolve_salt(salt)
         self.num_timesteps = int(num_timesteps)
         variants = _default_variants() if caption_variants is None else list(caption_variants)
@@ -118,15 +99,7 @@ class TFRecordDatasetWriter:
             raise ConfigError("TFRecordDatasetWriter.caption_variants: expected at least one.")
         self.caption_variants = variants
         self.extra = dict(extra or {})
-        self._old_manifest = None
-        if os.path.isfile(os.path.join(self.directory, MANIFEST_FILENAME)):
-            if not overwrite:
-                raise ConfigError(
-                    f"TFRecordDatasetWriter.directory: {self.directory!r} already holds a dataset "
-                    "(manifest.json); pass overwrite=True (CLI: --overwrite) to replace it."
-                )
-            with contextlib.suppress(Exception):
-                self._old_manifest = DatasetManifest.load(self.directory)
+        self._old_manifest = self._existing_manifest(overwrite)
         os.makedirs(self.directory, exist_ok=True)
         # Temporary shards of a writer that was killed (SIGKILL, power loss) never carry a final
         # name; remove them so they do not pile up.
@@ -134,12 +107,25 @@ class TFRecordDatasetWriter:
         # Present from the first shard until the manifest is written: readers refuse a directory
         # holding it (a write was interrupted between renaming shards and the manifest).
         atomic_write_text(os.path.join(self.directory, INCOMPLETE_MARKER), f"pid {os.getpid()}\n")
-        self._writers = [None] * num_shards
-        self._tmp_paths = [None] * num_shards
-        self._counts = [0] * num_shards
+        self._writers = [None] * self.num_shards
+        self._tmp_paths = [None] * self.num_shards
+        self._counts = [0] * self.num_shards
         self._next = 0
         self._closed = False
         self.manifest = None
+
+    def _existing_manifest(self, overwrite):
+        """The manifest of the dataset being replaced (None if there is none or unreadable)."""
+        if not os.path.isfile(os.path.join(self.directory, MANIFEST_FILENAME)):
+            return None
+        if not overwrite:
+            raise ConfigError(
+                f"TFRecordDatasetWriter.directory: {self.directory!r} already holds a dataset "
+                "(manifest.json); pass overwrite=True (CLI: --overwrite) to replace it."
+            )
+        with contextlib.suppress(Exception):
+            return DatasetManifest.load(self.directory)
+        return None
 
     # ------------------------------------------------------------------ naming
     def shard_name(self, index):
@@ -173,14 +159,7 @@ class TFRecordDatasetWriter:
                 "write(sensor): expected finite values (impute missing minutes first, e.g. with "
                 "preprocess_days); received NaN or Inf."
             )
-        mask = np.asarray(mask)
-        if mask.shape != shape or mask.dtype.kind not in "biu":
-            raise DataError(
-                f"write(mask): expected a boolean array of shape {shape}, received "
-                f"{describe(mask)}."
-            )
-        if mask.dtype.kind != "b" and not np.isin(mask, (0, 1)).all():
-            raise DataError("write(mask): expected only 0/1 values.")
+        mask = check_bool_mask(mask, shape, "write(mask)", "True = missing")
         try:
             ratio = float(missing_ratio)
         except (TypeError, ValueError):
@@ -189,6 +168,15 @@ class TFRecordDatasetWriter:
             ) from None
         if not 0.0 <= ratio <= 1.0:
             raise DataError(f"write(missing_ratio): expected a number in [0, 1], received {ratio}.")
+        self._check_captions(captions)
+        check_int(day_index, "write(day_index)", minimum=0, error=DataError)
+        events = list(events or [])
+        for e in events:
+            if not isinstance(e, Event):
+                raise DataError(f"write(events): expected Event objects, received {describe(e)}.")
+        return sensor.astype(np.float32), mask, ratio, events
+
+    def _check_captions(self, captions):
         if not isinstance(captions, dict):
             raise DataError(
                 "write(captions): expected a dict variant -> caption, received "
@@ -205,17 +193,6 @@ class TFRecordDatasetWriter:
                 raise DataError(
                     f"write(captions[{v!r}]): expected a string, received {describe(captions[v])}."
                 )
-        if (
-            isinstance(day_index, bool)
-            or not isinstance(day_index, (int, np.integer))
-            or day_index < 0
-        ):
-            raise DataError(f"write(day_index): expected an integer >= 0, received {day_index!r}.")
-        events = list(events or [])
-        for e in events:
-            if not isinstance(e, Event):
-                raise DataError(f"write(events): expected Event objects, received {describe(e)}.")
-        return sensor.astype(np.float32), mask.astype(bool), ratio, events
 
     def write(
         self,
@@ -288,7 +265,7 @@ class TFRecordDatasetWriter:
                     "file": os.path.basename(final),
                     "num_examples": self._counts[index],
                     "num_bytes": os.path.getsize(tmp),
-                    "sha256": _sha256(tmp),
+                    "sha256": sha256_of_file(tmp),
                 }
                 os.replace(tmp, final)
                 renamed.append(final)
@@ -360,3 +337,23 @@ class TFRecordDatasetWriter:
         # A writer dropped without close() must not leave temporary files behind.
         if not getattr(self, "_closed", True):
             self.abort()
+
+
+def _check_directory(directory):
+    directory = os.path.abspath(os.fspath(directory))
+    if os.path.exists(directory) and not os.path.isdir(directory):
+        raise ConfigError(
+            f"TFRecordDatasetWriter.directory: expected a directory, received the file "
+            f"{directory!r}."
+        )
+    return directory
+
+
+def _check_channel_names(channel_names):
+    names = [str(n) for n in channel_names]
+    if not names or len(set(names)) != len(names):
+        raise ConfigError(
+            f"TFRecordDatasetWriter.channel_names: expected unique, non-empty names, "
+            f"received {names!r}."
+        )
+    return names

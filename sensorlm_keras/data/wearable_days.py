@@ -25,7 +25,8 @@ class WearableDays:
             SHA-256) before anything is written to disk.
         day_index: ``int32`` array ``(N,)``, the day number of each row within its person.
         activity_labels: ``N`` strings: the label of the day's longest logged activity of at
-            least 20 minutes (the first one its caption names), or ``"none"``. Used as the class label for activity recognition evaluation.
+            least 20 minutes (the first one its caption names), or ``"none"``. Used as the class
+            label for activity recognition evaluation.
         schema: the `ChannelSchema` of the last axis of ``raw``.
         info: free-form per-dataset extras (e.g. ``{"light": (N, 1440) array}``); arrays whose
             first axis has length ``N`` are sliced along with the days by `select`.

@@ -1,35 +1,25 @@
 """`SensorLMTokenizer`: lower-cased SentencePiece ids with EOS, truncation and padding."""
 
-import json
 import os
 
 import numpy as np
 
-from sensorlm_keras.utils.atomic_io import atomic_write_bytes, atomic_write_text
 from sensorlm_keras.errors import ConfigError, DataError, describe
+from sensorlm_keras.tokenizers.tokenizer_files import (  # noqa: F401  (limits named here too)
+    CONFIG_FILENAME,
+    FORMAT_VERSION,
+    MAX_CONFIG_BYTES,
+    MAX_MODEL_BYTES,
+    MODEL_FILENAME,
+    load_processor,
+    read_model_proto,
+    read_tokenizer_config,
+    write_tokenizer_files,
+)
 from sensorlm_keras.tokenizers.train_sentencepiece import EOS_ID, PAD_ID
-
-MODEL_FILENAME = "tokenizer.model"
-CONFIG_FILENAME = "tokenizer.json"
-FORMAT_VERSION = 1
-# A 32k-piece SentencePiece model is ~0.8 MB; larger files are refused before being read.
-MAX_MODEL_BYTES = 64 * 2**20
-MAX_CONFIG_BYTES = 2**20
-
+from sensorlm_keras.utils.validation import check_int
 
 MAX_SEQUENCE_LENGTH = 2**16
-
-
-def _check_length(value, field):
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, np.integer))
-        or not 1 <= value <= MAX_SEQUENCE_LENGTH
-    ):
-        raise ConfigError(
-            f"{field}: expected an integer in [1, {MAX_SEQUENCE_LENGTH}], received {value!r}."
-        )
-    return int(value)
 
 
 class SensorLMTokenizer:
@@ -65,65 +55,19 @@ class SensorLMTokenizer:
     """
 
     def __init__(self, proto, sequence_length=64, lowercase=True):
-        if isinstance(proto, (str, os.PathLike)):
-            path = os.fspath(proto)
-            if not os.path.isfile(path):
-                raise ConfigError(
-                    f"SensorLMTokenizer(proto): expected model bytes or an existing .model file, "
-                    f"received the path {path!r} which does not exist."
-                )
-            size = os.path.getsize(path)
-            if size > MAX_MODEL_BYTES:
-                raise ConfigError(
-                    f"SensorLMTokenizer(proto): {path!r} is {size} bytes, more than the "
-                    f"{MAX_MODEL_BYTES}-byte limit for a SentencePiece model (refused unread)."
-                )
-            with open(path, "rb") as f:
-                proto = f.read(MAX_MODEL_BYTES + 1)
-        if isinstance(proto, (bytes, bytearray)) and len(proto) > MAX_MODEL_BYTES:
-            raise ConfigError(
-                f"SensorLMTokenizer(proto): {len(proto)} bytes, more than the {MAX_MODEL_BYTES}-"
-                "byte limit for a SentencePiece model."
-            )
-        if not isinstance(proto, (bytes, bytearray)) or not proto:
-            raise ConfigError(
-                f"SensorLMTokenizer(proto): expected non-empty bytes, received {describe(proto)}."
-            )
-        self.proto = bytes(proto)
-        self.sequence_length = _check_length(sequence_length, "SensorLMTokenizer.sequence_length")
+        self.proto = read_model_proto(proto)
+        self.sequence_length = check_int(
+            sequence_length, "SensorLMTokenizer.sequence_length", 1, MAX_SEQUENCE_LENGTH
+        )
         self.lowercase = bool(lowercase)
         self.pad_id = PAD_ID
         self.eos_id = EOS_ID
-        self._spm = self._load_processor(self.proto)
+        self._spm = load_processor(self.proto)
         self._keras_hub_tokenizer = None
+        self._packer = None
         self._graph_fns = {}
 
     # ------------------------------------------------------------------ construction
-    @staticmethod
-    def _load_processor(proto):
-        import sentencepiece as spm
-
-        processor = spm.SentencePieceProcessor()
-        try:
-            processor.LoadFromSerializedProto(proto)
-        except Exception as error:  # sentencepiece raises RuntimeError / OSError
-            raise ConfigError(
-                "SensorLMTokenizer(proto): the bytes are not a valid SentencePiece model "
-                f"({error})."
-            ) from None
-        pieces = [processor.id_to_piece(i) for i in range(min(2, processor.get_piece_size()))]
-        if (
-            processor.get_piece_size() < 3
-            or processor.pad_id() != PAD_ID
-            or processor.eos_id() != EOS_ID
-        ):
-            raise ConfigError(
-                "SensorLMTokenizer(proto): expected a model with <pad>=0 and </s>=1 (as written "
-                f"by train_sentencepiece), received pad_id={processor.pad_id()}, "
-                f"eos_id={processor.eos_id()}, first pieces {pieces}."
-            )
-        return processor
-
     @classmethod
     def from_file(cls, model_file, **kwargs):
         """Build from a ``.model`` file written by `train_sentencepiece`."""
@@ -143,6 +87,12 @@ class SensorLMTokenizer:
 
                 self._keras_hub_tokenizer = keras_hub.tokenizers.SentencePieceTokenizer(
                     proto=self.proto, sequence_length=None, dtype="int32"
+                )
+                self._packer = keras_hub.layers.StartEndPacker(
+                    sequence_length=self.sequence_length,
+                    end_value=self.eos_id,
+                    pad_value=self.pad_id,
+                    return_padding_mask=True,
                 )
         return self._keras_hub_tokenizer
 
@@ -208,13 +158,10 @@ class SensorLMTokenizer:
         pieces = self.keras_hub_tokenizer.tokenize(texts)
         if not isinstance(pieces, tf.RaggedTensor):
             pieces = tf.RaggedTensor.from_tensor(pieces)
-        pieces = tf.cast(pieces, tf.int32)[:, : sequence_length - 1]
-        batch = tf.shape(texts)[0]
-        eos = tf.fill([batch, 1], tf.constant(self.eos_id, tf.int32))
-        ids = tf.concat([pieces, tf.RaggedTensor.from_tensor(eos)], axis=1)
-        lengths = ids.row_lengths()
-        token_ids = ids.to_tensor(default_value=self.pad_id, shape=[None, sequence_length])
-        padding_mask = tf.sequence_mask(lengths, sequence_length)
+        # Truncate to L - 1 pieces, append EOS, pad with 0; the mask is True on real tokens.
+        token_ids, padding_mask = self._packer(
+            tf.cast(pieces, tf.int32), sequence_length=sequence_length
+        )
         return {"token_ids": token_ids, "padding_mask": padding_mask}
 
     def _graph_fn(self, sequence_length):
@@ -245,69 +192,41 @@ class SensorLMTokenizer:
 
         length = self.sequence_length
         if sequence_length is not None:
-            length = _check_length(sequence_length, "SensorLMTokenizer(sequence_length)")
-        if isinstance(texts, (tf.Tensor, tf.RaggedTensor)) or tf.is_symbolic_tensor(texts):
-            if texts.dtype != tf.string:
-                raise DataError(
-                    f"SensorLMTokenizer(texts): expected a tf.string tensor, received dtype "
-                    f"{texts.dtype.name}."
-                )
-            rank = texts.shape.rank
-            if rank not in (0, 1):
-                raise DataError(
-                    f"SensorLMTokenizer(texts): expected a tensor of rank 0 or 1, received shape "
-                    f"{texts.shape}."
-                )
-            batch = texts if rank == 1 else tf.reshape(texts, [1])
-            if tf.executing_eagerly():
-                self._ensure_resource_alive()
-                out = self._graph_fn(length)(batch)
-            else:
-                out = self._tokenize_graph(batch, length)
-            if rank == 0:
-                out = {k: tf.reshape(v, [length]) for k, v in out.items()}
-            return out
-
-        single = isinstance(texts, (str, bytes))
-        items = [texts] if single else texts
-        if isinstance(items, np.ndarray):
-            if items.ndim != 1:
-                raise DataError(
-                    f"SensorLMTokenizer(texts): expected a 1-D array of strings, received "
-                    f"{describe(items)}."
-                )
-            items = items.tolist()
-        if not isinstance(items, (list, tuple)):
-            raise DataError(
-                f"SensorLMTokenizer(texts): expected a string, a list of strings or a tf.string "
-                f"tensor, received {describe(texts)}."
+            length = check_int(
+                sequence_length, "SensorLMTokenizer(sequence_length)", 1, MAX_SEQUENCE_LENGTH
             )
-        clean = []
-        for i, item in enumerate(items):
-            if isinstance(item, bytes):
-                try:
-                    item = item.decode("utf-8")
-                except UnicodeDecodeError as error:
-                    raise DataError(
-                        f"SensorLMTokenizer(texts): item {i} is not valid UTF-8 ({error})."
-                    ) from None
-            if not isinstance(item, str):
-                raise DataError(
-                    f"SensorLMTokenizer(texts): item {i} is not a string; received "
-                    f"{describe(item)}."
-                )
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError as error:  # lone surrogates cannot reach TensorFlow
-                raise DataError(
-                    f"SensorLMTokenizer(texts): item {i} is not encodable as UTF-8 ({error})."
-                ) from None
-            clean.append(item)
+        if isinstance(texts, (tf.Tensor, tf.RaggedTensor)) or tf.is_symbolic_tensor(texts):
+            return self._tokenize_tensor(texts, length)
+        clean, single = _text_list(texts)
         batch = tf.constant(clean, dtype=tf.string, shape=[len(clean)])
         self._ensure_resource_alive()
         out = {k: v.numpy() for k, v in self._graph_fn(length)(batch).items()}
         if single:
             out = {k: v[0] for k, v in out.items()}
+        return out
+
+    def _tokenize_tensor(self, texts, length):
+        import tensorflow as tf
+
+        if texts.dtype != tf.string:
+            raise DataError(
+                f"SensorLMTokenizer(texts): expected a tf.string tensor, received dtype "
+                f"{texts.dtype.name}."
+            )
+        rank = texts.shape.rank
+        if rank not in (0, 1):
+            raise DataError(
+                f"SensorLMTokenizer(texts): expected a tensor of rank 0 or 1, received shape "
+                f"{texts.shape}."
+            )
+        batch = texts if rank == 1 else tf.reshape(texts, [1])
+        if tf.executing_eagerly():
+            self._ensure_resource_alive()
+            out = self._graph_fn(length)(batch)
+        else:
+            out = self._tokenize_graph(batch, length)
+        if rank == 0:
+            out = {k: tf.reshape(v, [length]) for k, v in out.items()}
         return out
 
     def detokenize(self, token_ids):
@@ -350,54 +269,12 @@ class SensorLMTokenizer:
     # ------------------------------------------------------------------ persistence
     def save(self, directory):
         """Write ``tokenizer.model`` (the proto) and ``tokenizer.json`` (config) atomically."""
-        directory = os.fspath(directory)
-        if os.path.exists(directory) and not os.path.isdir(directory):
-            raise ConfigError(
-                f"SensorLMTokenizer.save(directory): expected a directory, received the file "
-                f"{directory!r}."
-            )
-        os.makedirs(directory, exist_ok=True)
-        atomic_write_bytes(os.path.join(directory, MODEL_FILENAME), self.proto)
-        atomic_write_text(
-            os.path.join(directory, CONFIG_FILENAME), json.dumps(self.get_config(), indent=2) + "\n"
-        )
-        return directory
+        return write_tokenizer_files(directory, self.proto, self.get_config())
 
     @classmethod
     def load(cls, directory, **overrides):
         """Load a tokenizer written by `save`; keyword arguments override the saved config."""
-        directory = os.fspath(directory)
-        config_path = os.path.join(directory, CONFIG_FILENAME)
-        model_path = os.path.join(directory, MODEL_FILENAME)
-        for path in (config_path, model_path):
-            if not os.path.isfile(path):
-                raise ConfigError(
-                    f"SensorLMTokenizer.load(directory): expected {os.path.basename(path)} in "
-                    f"{directory!r}, it does not exist."
-                )
-        size = os.path.getsize(config_path)
-        if size > MAX_CONFIG_BYTES:
-            raise ConfigError(
-                f"SensorLMTokenizer.load: {config_path} is {size} bytes, more than the "
-                f"{MAX_CONFIG_BYTES}-byte limit for a tokenizer config."
-            )
-        try:
-            with open(config_path, encoding="utf-8") as f:
-                config = json.load(f)
-        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
-            raise ConfigError(
-                f"SensorLMTokenizer.load: {config_path} is not valid JSON ({error})."
-            ) from None
-        if not isinstance(config, dict):
-            raise ConfigError(
-                f"SensorLMTokenizer.load: {config_path}: expected a JSON object, received "
-                f"{describe(config)}."
-            )
-        if config.get("format_version") != FORMAT_VERSION:
-            raise ConfigError(
-                f"SensorLMTokenizer.load: {config_path}: expected format_version "
-                f"{FORMAT_VERSION}, received {config.get('format_version')!r}."
-            )
+        config, model_path = read_tokenizer_config(directory)
         kwargs = {
             "sequence_length": config.get("sequence_length", 64),
             "lowercase": config.get("lowercase", True),
@@ -405,8 +282,50 @@ class SensorLMTokenizer:
         kwargs.update(overrides)
         tokenizer = cls(model_path, **kwargs)
         if config.get("vocabulary_size") not in (None, tokenizer.vocabulary_size):
+            config_path = os.path.join(os.fspath(directory), CONFIG_FILENAME)
             raise ConfigError(
                 f"SensorLMTokenizer.load: {config_path} says vocabulary_size="
                 f"{config['vocabulary_size']} but {MODEL_FILENAME} has {tokenizer.vocabulary_size}."
             )
         return tokenizer
+
+
+def _text_list(texts):
+    """``(list of str, single)`` of Python text input: a string or a list/tuple/1-D array of
+    strings (bytes are decoded as UTF-8); `DataError` naming the first bad item otherwise."""
+    single = isinstance(texts, (str, bytes))
+    items = [texts] if single else texts
+    if isinstance(items, np.ndarray):
+        if items.ndim != 1:
+            raise DataError(
+                f"SensorLMTokenizer(texts): expected a 1-D array of strings, received "
+                f"{describe(items)}."
+            )
+        items = items.tolist()
+    if not isinstance(items, (list, tuple)):
+        raise DataError(
+            f"SensorLMTokenizer(texts): expected a string, a list of strings or a tf.string "
+            f"tensor, received {describe(texts)}."
+        )
+    clean = []
+    for i, item in enumerate(items):
+        if isinstance(item, bytes):
+            try:
+                item = item.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise DataError(
+                    f"SensorLMTokenizer(texts): item {i} is not valid UTF-8 ({error})."
+                ) from None
+        if not isinstance(item, str):
+            raise DataError(
+                f"SensorLMTokenizer(texts): item {i} is not a string; received "
+                f"{describe(item)}."
+            )
+        try:
+            item.encode("utf-8")
+        except UnicodeEncodeError as error:  # lone surrogates cannot reach TensorFlow
+            raise DataError(
+                f"SensorLMTokenizer(texts): item {i} is not encodable as UTF-8 ({error})."
+            ) from None
+        clean.append(item)
+    return clean, single

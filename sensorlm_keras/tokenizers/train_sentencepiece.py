@@ -4,8 +4,9 @@ import io
 import os
 import re
 
-from sensorlm_keras.utils.atomic_io import atomic_write_bytes
 from sensorlm_keras.errors import ConfigError, DataError, describe
+from sensorlm_keras.utils.atomic_io import atomic_write_bytes
+from sensorlm_keras.utils.validation import check_choice, check_float, check_int
 
 PAD_ID = 0
 EOS_ID = 1
@@ -77,28 +78,39 @@ def train_sentencepiece(
     tokenizer = SensorLMTokenizer(proto, sequence_length=64)
     ```
     """
-    import sentencepiece as spm
+    vocabulary_size, model_file = _check_arguments(
+        corpus_iterable, vocabulary_size, model_file, model_type, character_coverage
+    )
+    counter = [0]
+    proto = _train(
+        _lowered_texts(corpus_iterable, max_sentences, counter),
+        counter,
+        vocab_size=vocabulary_size,
+        model_type=model_type,
+        character_coverage=float(character_coverage),
+        pad_id=PAD_ID,
+        eos_id=EOS_ID,
+        unk_id=UNK_ID,
+        bos_id=-1,
+        hard_vocab_limit=bool(hard_vocab_limit),
+        max_sentence_length=int(max_sentence_length),
+        num_threads=int(num_threads),
+        seed_sentencepiece_size=int(seed_sentencepiece_size),
+        minloglevel=2,
+    )
+    if model_file is not None:
+        atomic_write_bytes(model_file, proto)
+    return proto
 
-    if isinstance(vocabulary_size, bool) or not isinstance(vocabulary_size, int):
-        raise ConfigError(
-            f"train_sentencepiece(vocabulary_size): expected an integer, received "
-            f"{vocabulary_size!r}."
-        )
-    if vocabulary_size < 4:
-        raise ConfigError(
-            f"train_sentencepiece(vocabulary_size): expected at least 4 (3 special pieces plus "
-            f"one), received {vocabulary_size}."
-        )
-    if model_type not in _MODEL_TYPES:
-        raise ConfigError(
-            f"train_sentencepiece(model_type): expected one of {_MODEL_TYPES}, received "
-            f"{model_type!r}."
-        )
-    if not 0.0 < float(character_coverage) <= 1.0:
-        raise ConfigError(
-            f"train_sentencepiece(character_coverage): expected a value in (0, 1], received "
-            f"{character_coverage!r}."
-        )
+
+def _check_arguments(corpus_iterable, vocabulary_size, model_file, model_type,
+                     character_coverage):
+    """``(vocabulary_size, model_file)`` after checking every argument of the trainer."""
+    # At least the 3 special pieces plus one.
+    vocabulary_size = check_int(vocabulary_size, "train_sentencepiece(vocabulary_size)", minimum=4)
+    check_choice(model_type, "train_sentencepiece(model_type)", _MODEL_TYPES)
+    check_float(character_coverage, "train_sentencepiece(character_coverage)", 0, 1,
+                exclusive_minimum=True)
     if isinstance(corpus_iterable, (str, bytes)):
         raise ConfigError(
             "train_sentencepiece(corpus_iterable): expected an iterable of strings, received a "
@@ -111,26 +123,18 @@ def train_sentencepiece(
                 f"train_sentencepiece(model_file): expected a file path, received the "
                 f"directory {model_file!r}."
             )
+    return vocabulary_size, model_file
 
-    counter = [0]
+
+def _train(sentences, counter, **options):
+    """Run the sentencepiece trainer in memory; its errors become `DataError` s that say what
+    to change (``counter[0]`` counts the texts the trainer consumed)."""
+    import sentencepiece as spm
+
     buffer = io.BytesIO()
     try:
-        spm.SentencePieceTrainer.train(
-            sentence_iterator=_lowered_texts(corpus_iterable, max_sentences, counter),
-            model_writer=buffer,
-            vocab_size=vocabulary_size,
-            model_type=model_type,
-            character_coverage=float(character_coverage),
-            pad_id=PAD_ID,
-            eos_id=EOS_ID,
-            unk_id=UNK_ID,
-            bos_id=-1,
-            hard_vocab_limit=bool(hard_vocab_limit),
-            max_sentence_length=int(max_sentence_length),
-            num_threads=int(num_threads),
-            seed_sentencepiece_size=int(seed_sentencepiece_size),
-            minloglevel=2,
-        )
+        spm.SentencePieceTrainer.train(sentence_iterator=sentences, model_writer=buffer,
+                                       **options)
     except DataError:
         raise
     except RuntimeError as error:
@@ -144,13 +148,12 @@ def train_sentencepiece(
         if match:
             raise DataError(
                 f"train_sentencepiece(vocabulary_size): the corpus ({counter[0]} texts) supports "
-                f"at most {match.group(1)} pieces, received vocabulary_size={vocabulary_size}. "
-                "Use a larger corpus, a smaller vocabulary_size, or hard_vocab_limit=False."
+                f"at most {match.group(1)} pieces, received vocabulary_size="
+                f"{options['vocab_size']}. Use a larger corpus, a smaller vocabulary_size, or "
+                "hard_vocab_limit=False."
             ) from None
         raise DataError(f"train_sentencepiece: sentencepiece failed: {message}") from None
     proto = buffer.getvalue()
     if not proto:
         raise DataError("train_sentencepiece: sentencepiece produced an empty model.")
-    if model_file is not None:
-        atomic_write_bytes(model_file, proto)
     return proto

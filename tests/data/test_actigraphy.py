@@ -15,7 +15,9 @@ from sensorlm_keras.data import (
     fetch_actigraphy_files,
     load_actigraphy_days,
     preprocess_days,
+    readers,
 )
+from sensorlm_keras.data.actigraphy import wheel
 from sensorlm_keras.errors import DataError
 
 
@@ -33,7 +35,7 @@ def test_awd_parser_and_day_cutting(tmp_path):
     ]
     rows = [f"{c}" if i % 7 else f"{c} , 12.5 M" for i, c in enumerate(counts)]
     path = _awd(tmp_path / "demo.AWD", rows=rows)
-    rec = actigraphy.parse_awd(str(path))
+    rec = readers.parse_awd(str(path))
     assert rec.epoch_seconds == 60 and str(rec.start) == "2020-01-23T22:00:00"
     assert rec.activity.size == counts.size and np.array_equal(rec.activity, counts)
     days = load_actigraphy_days(files=[str(path)], min_valid_fraction=0.05)
@@ -77,7 +79,7 @@ def test_actiware_csv_parser_30s_epochs_and_device_sleep(tmp_path):
         )
     path = tmp_path / "demo_rpx.csv"
     path.write_text("\ufeff" + "\r\n".join(lines) + "\r\n", encoding="utf-8")
-    rec = actigraphy.parse_actiware_csv(str(path))
+    rec = readers.parse_actiware_csv(str(path))
     assert rec.epoch_seconds == 30 and str(rec.start) == "2015-07-04T20:00:00"
     days = load_actigraphy_days(files=[str(path)], min_valid_fraction=0.1)
     assert list(days.info["sleep_source"]) == ["device", "device"]
@@ -92,7 +94,7 @@ def test_download_failure_is_a_clear_error(tmp_path, monkeypatch):
     def failing_run(*args, **kwargs):
         return subprocess.CompletedProcess(args, 1, "", "ERROR: Could not find a version (offline)")
 
-    monkeypatch.setattr(actigraphy.subprocess, "run", failing_run)
+    monkeypatch.setattr(wheel.subprocess, "run", failing_run)
     with pytest.raises(ActigraphyUnavailableError, match="pip download.*offline"):
         fetch_actigraphy_files(tmp_path / "cache")
     with pytest.raises(ActigraphyUnavailableError, match="download=False"):

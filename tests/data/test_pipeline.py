@@ -57,9 +57,7 @@ def test_batches_match_the_stored_examples(setup):
 
 def test_static_batch_shuffle_repeat_and_options(setup):
     directory, tokenizer, manifest = setup
-    ds = make_dataset(
-        directory,
-        tokenizer,
+    options = dict(
         batch_size=2,
         shuffle_buffer=8,
         seed=3,
@@ -69,25 +67,12 @@ def test_static_batch_shuffle_repeat_and_options(setup):
         channels=["HR", "steps"],
         mask_dtype="float32",
     )
+    ds = make_dataset(directory, tokenizer, **options)
     assert ds.element_spec["sensor"].shape == (2, 1440, 2)
     assert ds.element_spec["token_ids"].shape == (2, 16)
     assert ds.element_spec["sensor_mask"].dtype == tf.float32
     first = [b["sensor"].numpy() for b in ds.take(5)]
-    again = [
-        b["sensor"].numpy()
-        for b in make_dataset(
-            directory,
-            tokenizer,
-            batch_size=2,
-            shuffle_buffer=8,
-            seed=3,
-            repeat=True,
-            drop_remainder=True,
-            text_length=16,
-            channels=["HR", "steps"],
-            mask_dtype="float32",
-        ).take(5)
-    ]
+    again = [b["sensor"].numpy() for b in make_dataset(directory, tokenizer, **options).take(5)]
     assert all(np.array_equal(a, b) for a, b in zip(first, again))  # seeded => reproducible
     assert len(first) == 5 > manifest.num_examples // 2  # repeat goes past one epoch
     meta = next(iter(make_dataset(directory, tokenizer, batch_size=3, include_metadata=True)))

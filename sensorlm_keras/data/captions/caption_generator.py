@@ -1,7 +1,5 @@
 """`CaptionGenerator`: the three-level hierarchical captions of SensorLM and their 8 variants."""
 
-import numbers
-
 import numpy as np
 
 from sensorlm_keras.data.captions import phrases
@@ -15,19 +13,20 @@ from sensorlm_keras.data.captions.statistical import (
 )
 from sensorlm_keras.data.captions.structural import (
     MAX_STATEMENTS_PER_CATEGORY,
-    NUM_POINTS,
-    POINT_MINUTES,
     merge_patterns,
     peak_prescreen,
     peaks_of_series,
+    point_means,
     profile_summary,
     select_trends,
     trends_from_selection,
 )
+from sensorlm_keras.data.array_checks import check_bool_mask
 from sensorlm_keras.data.channel_schema import ChannelSchema
 from sensorlm_keras.data.event import MINUTES_PER_DAY
-from sensorlm_keras.data.preprocessing import impute_over_time
+from sensorlm_keras.data.preprocessing.imputation import impute_over_time
 from sensorlm_keras.errors import ConfigError, DataError, describe
+from sensorlm_keras.utils.validation import check_seed
 
 # Caption variant -> token budget used upstream (the tokenizer truncates to it).
 CAPTION_VARIANTS = {
@@ -83,12 +82,6 @@ def check_variants(variants):
     return tuple(dict.fromkeys(names))
 
 
-def _check_seed(seed, field):
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ConfigError(f"{field}: expected a non-negative integer, received {seed!r}.")
-    return int(seed)
-
-
 # Larger |z-scores| are not measurements (heart rate mean + 1000 std is ~10,000 bpm); they are
 # refused instead of being written into a caption.
 MAX_ABS_Z = 1000.0
@@ -137,17 +130,9 @@ class CaptionGenerator:
     """
 
     def __init__(self, schema=None, seed=0):
-        if schema is None:
-            schema = ChannelSchema.default()
-        elif isinstance(schema, str):
-            schema = ChannelSchema.named(schema)
-        elif not isinstance(schema, ChannelSchema):
-            raise ConfigError(
-                f"schema: expected a ChannelSchema, a channel-set name or None, received "
-                f"{describe(schema)}."
-            )
+        schema = ChannelSchema.resolve(schema)
         self.schema = schema
-        self.seed = _check_seed(seed, "seed")
+        self.seed = check_seed(seed)
         self._names = caption_channel_names(schema.names)
         self._core_categories = select_category_channels(self._names)
         self._columns = np.array([schema.index(n) for n in self._names])
@@ -173,8 +158,8 @@ class CaptionGenerator:
             dict variant name -> caption string.
         """
         z = self._check_sensor(sensor_z, "sensor_z", rank=2)
-        m = None if mask is None else self._check_mask(mask, z.shape, "mask")
-        seed = self.seed if seed is None else _check_seed(seed, "seed")
+        m = None if mask is None else check_bool_mask(mask, z.shape, "mask", "True = missing")
+        seed = self.seed if seed is None else check_seed(seed)
         day_events = check_events(events, "events")
         variants = check_variants(variants)
         return self._run(z[None], None if m is None else m[None], [day_events], [seed], variants)[0]
@@ -194,7 +179,7 @@ class CaptionGenerator:
         """
         z = self._check_sensor(sensor_z, "sensor_z", rank=3)
         n = z.shape[0]
-        m = None if masks is None else self._check_mask(masks, z.shape, "masks")
+        m = None if masks is None else check_bool_mask(masks, z.shape, "masks", "True = missing")
         if events_list is None:
             events_list = [()] * n
         else:
@@ -217,7 +202,7 @@ class CaptionGenerator:
                     f"seeds: expected {n} non-negative integers (one per day), received "
                     f"{describe(seeds)}."
                 )
-            seeds = [_check_seed(s, f"seeds[{i}]") for i, s in enumerate(seeds)]
+            seeds = [check_seed(s, f"seeds[{i}]") for i, s in enumerate(seeds)]
         variants = check_variants(variants)
         return self._run(z, m, events_list, seeds, variants)
 
@@ -262,22 +247,6 @@ class CaptionGenerator:
                 )
         return z
 
-    def _check_mask(self, mask, shape, field):
-        m = np.asarray(mask)
-        if m.shape != shape:
-            raise DataError(
-                f"{field}: expected a boolean array of shape {tuple(shape)}, received shape "
-                f"{tuple(m.shape)}."
-            )
-        if m.dtype != bool:
-            if m.dtype.kind in "iu" and np.isin(m, (0, 1)).all():
-                m = m.astype(bool)
-            else:
-                raise DataError(
-                    f"{field}: expected a boolean array (True = missing), received dtype {m.dtype}."
-                )
-        return m
-
     # ------------------------------------------------------------------ computation
     def _features(self, z, m):
         """Vectorised statistics, profiles and trend selection for a chunk of days."""
@@ -287,21 +256,11 @@ class CaptionGenerator:
         x += self._means
         if self._non_negative.any():
             x[:, :, self._non_negative] = np.maximum(x[:, :, self._non_negative], 0.0)
-        n, _, k = x.shape
         valid = None if m is None else ~m[:, :, cols]
         if valid is not None and valid.all():
             valid = None
         stats = channel_statistics(x, valid)
-        blocks = x.reshape(n, NUM_POINTS, POINT_MINUTES, k)
-        if valid is None:
-            points = blocks.mean(2)
-        else:
-            vb = valid.reshape(blocks.shape)
-            cnt = vb.sum(2)
-            with np.errstate(invalid="ignore"):
-                means = np.where(vb, blocks, 0.0).sum(2) / np.maximum(cnt, 1)
-                points = np.where(cnt > 0, means, np.nan)
-        points = np.ascontiguousarray(np.moveaxis(points, 1, 2))  # (n, k, 36)
+        points = np.ascontiguousarray(np.moveaxis(point_means(x, valid), 1, 2))  # (n, k, 36)
         chosen, kinds = select_trends(points)
         p_mean, p_range, _ = profile_summary(points)
         point_valid = ~np.isnan(points)

@@ -103,9 +103,11 @@ def channel_statistics(x, valid=None):
             "mean": mean,
             "max": x.max(-2),
             "min": x.min(-2),
-            "std": np.sqrt(np.square(x - mean[..., None, :]).mean(-2)),
+            "std": x.std(-2),
             "count": np.full(mean.shape, x.shape[-2], dtype=np.int64),
         }
+    # The same as np.nanmean / nanmax / nanmin / nanstd of ``np.where(valid, x, nan)`` (equal
+    # bits, checked), which take twice as long on a 64-day chunk.
     count = valid.sum(-2)
     safe = np.maximum(count, 1)
     with np.errstate(invalid="ignore"):

@@ -27,7 +27,7 @@ import numpy as np
 
 from sensorlm_keras.data.captions.structural_pattern import StructuralPattern
 from sensorlm_keras.data.event import MINUTES_PER_DAY
-from sensorlm_keras.data.preprocessing import impute_over_time
+from sensorlm_keras.data.preprocessing.imputation import impute_over_time
 from sensorlm_keras.errors import DataError, describe
 
 NUM_POINTS = 36
@@ -101,17 +101,30 @@ def average_points(series, mask=None):
             f"series: expected {MINUTES_PER_DAY} minutes on the last axis, received "
             f"{describe(series)}."
         )
-    blocks = x.reshape(x.shape[:-1] + (NUM_POINTS, POINT_MINUTES))
     if mask is None:
-        return blocks.mean(-1)
+        return point_means(x[..., None])[..., 0]
     m = np.asarray(mask, dtype=bool)
     if m.shape != x.shape:
         raise DataError(f"mask: expected shape {x.shape}, received {describe(mask)}.")
-    valid = ~m.reshape(blocks.shape)
-    count = valid.sum(-1)
-    total = np.where(valid, blocks, 0.0).sum(-1)
+    return point_means(x[..., None], ~m[..., None])[..., 0]
+
+
+def point_means(x, valid=None):
+    """40-minute means of ``x`` ``(..., 1440, C)`` over its valid minutes: ``(..., 36, C)``.
+
+    Args:
+        x: float array with time on axis -2.
+        valid: optional boolean array of the same shape, ``True`` = observed. A point whose
+            40 minutes are all missing is NaN.
+    """
+    blocks = x.reshape(x.shape[:-2] + (NUM_POINTS, POINT_MINUTES, x.shape[-1]))
+    if valid is None:
+        return blocks.mean(-2)
+    vb = valid.reshape(blocks.shape)
+    count = vb.sum(-2)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+        means = np.where(vb, blocks, 0.0).sum(-2) / np.maximum(count, 1)
+        return np.where(count > 0, means, np.nan)
 
 
 def profile_summary(points):

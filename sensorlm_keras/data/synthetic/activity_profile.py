@@ -3,6 +3,7 @@
 import dataclasses
 
 from sensorlm_keras.errors import ConfigError
+from sensorlm_keras.utils.validation import check_float
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,12 +56,7 @@ class ActivityProfile:
                 f"1000 minutes, received {self.duration_range!r}."
             )
         for field in ("intensity", "motion", "rhythmic", "contact_loss", "interval_depth"):
-            value = getattr(self, field)
-            if not 0.0 <= value <= 1.0:
-                raise ConfigError(
-                    f"ActivityProfile({self.name!r}).{field}: expected a value in [0, 1], "
-                    f"received {value!r}."
-                )
+            check_float(getattr(self, field), f"ActivityProfile({self.name!r}).{field}", 0, 1)
 
 
 def _profiles(*profiles):
@@ -71,8 +67,9 @@ def _profiles(*profiles):
 # effort (heart rate), wrist motion and its rhythm (accelerometer features), altitude changes,
 # skin temperature, sweat (EDA), electrode contact, work/rest intervals and session length.
 # Pairs that no wrist signal separates were merged (pilates into yoga, treadmill into run,
-# martial arts into tennis, aerobic workout into dancing); `tests/data/test_activity_separability`
-# checks with a supervised classifier on the simulated days that every class stays apart.
+# martial arts into tennis, aerobic workout into dancing);
+# `tests/evaluation/test_supervised_baseline.py` checks with a supervised classifier on the
+# simulated days that every class stays apart.
 # Walk, run and interval workouts reach below 20 minutes so that captions have short sessions to
 # skip (a day whose only sessions are shorter than 20 minutes is labelled "none").
 #

@@ -4,8 +4,9 @@ import dataclasses
 
 import numpy as np
 
-from sensorlm_keras.data.activity_profile import ACTIVITY_PROFILES
+from sensorlm_keras.data.synthetic.activity_profile import ACTIVITY_PROFILES
 from sensorlm_keras.errors import ConfigError
+from sensorlm_keras.utils.validation import check_float
 
 MOODS = ("happy", "calm", "content", "energetic", "tired", "stressed", "anxious", "sad")
 # Moods that raise arousal before they are logged (EDA and heart-rate bump).
@@ -13,7 +14,7 @@ AROUSAL_MOODS = ("stressed", "anxious")
 # Moods logged after a stretch of low arousal (lower heart rate, higher HRV, lower EDA).
 CALMING_MOODS = ("calm",)
 # Moods a person's weights draw from; "energetic" (after a workout) and "tired" (after a short
-# night) are logged from the day's context instead. See `SyntheticDayGenerator._place_mood`.
+# night) are logged from the day's context instead. See `schedule.place_mood`.
 WEIGHTED_MOODS = AROUSAL_MOODS + CALMING_MOODS
 EXERCISE_TIMES = ("morning", "midday", "evening")
 
@@ -92,12 +93,8 @@ class SimulatedPerson:
                 f"SimulatedPerson.resting_hr/max_hr: expected 30 <= resting_hr < max_hr <= 230, "
                 f"received {self.resting_hr!r}, {self.max_hr!r}."
             )
-        unknown = sorted(set(self.activity_preferences) - set(ACTIVITY_PROFILES))
-        if unknown:
-            raise ConfigError(
-                f"SimulatedPerson.activity_preferences: unknown activities {unknown}; known: "
-                f"{sorted(ACTIVITY_PROFILES)}."
-            )
+        _check_known("activity_preferences", self.activity_preferences, "activities",
+                     sorted(ACTIVITY_PROFILES))
         if not self.activity_preferences or min(self.activity_preferences.values()) < 0:
             raise ConfigError(
                 "SimulatedPerson.activity_preferences: expected at least one activity with a "
@@ -109,17 +106,8 @@ class SimulatedPerson:
                 f"{self.exercise_time!r}."
             )
         for field in ("offwrist_rate", "forgot_watch_rate"):
-            value = getattr(self, field)
-            if not 0.0 <= value <= 1.0:
-                raise ConfigError(
-                    f"SimulatedPerson.{field}: expected a probability in [0, 1], received "
-                    f"{value!r}."
-                )
-        unknown = sorted(set(self.mood_weights) - set(MOODS))
-        if unknown:
-            raise ConfigError(
-                f"SimulatedPerson.mood_weights: unknown moods {unknown}; known: {list(MOODS)}."
-            )
+            check_float(getattr(self, field), f"SimulatedPerson.{field} (a probability)", 0, 1)
+        _check_known("mood_weights", self.mood_weights, "moods", list(MOODS))
 
     @classmethod
     def sample(cls, rng, person_id, activities=None):
@@ -172,3 +160,9 @@ class SimulatedPerson:
             mood_rate=float(rng.uniform(0.2, 1.6)),
             mood_weights={m: float(w) for m, w in zip(WEIGHTED_MOODS, mood_w)},
         )
+
+
+def _check_known(field, mapping, what, known):
+    unknown = sorted(set(mapping) - set(known))
+    if unknown:
+        raise ConfigError(f"SimulatedPerson.{field}: unknown {what} {unknown}; known: {known}.")
