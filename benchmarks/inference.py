@@ -88,7 +88,7 @@ def _build_run(run_dir, preset, overrides):
     corpus = [c[v] for c in captions for v in ("high_summary", "low", "middle")]
     tokenizer = SensorLMTokenizer(
         train_sentencepiece(corpus, vocabulary_size=256, hard_vocab_limit=False),
-        sequence_length=64,
+        text_length=64,
     )
     model = SensorLM.from_preset(preset, vocabulary_size=tokenizer.vocabulary_size,
                                  **overrides)

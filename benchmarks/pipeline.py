@@ -52,7 +52,7 @@ def main(argv=None):
         corpus = [c[v] for c in captions for v in ("high_summary", "low", "middle")]
         tokenizer = SensorLMTokenizer(
             train_sentencepiece(corpus, vocabulary_size=256, hard_vocab_limit=False),
-            sequence_length=64,
+            text_length=64,
         )
         dataset = make_dataset(train, tokenizer, args.batch_size, shuffle_buffer=256, seed=0,
                                repeat=True, drop_remainder=True)

@@ -46,7 +46,7 @@ def make_tiny_run(run_dir, num_people=4, days_per_person=2, seed=0, text_length=
     )
     corpus = [c[v] for c in captions for v in ("high_summary", "low", "middle")]
     proto = train_sentencepiece(corpus, vocabulary_size=256, hard_vocab_limit=False)
-    tokenizer = SensorLMTokenizer(proto, sequence_length=text_length)
+    tokenizer = SensorLMTokenizer(proto, text_length=text_length)
     model = SensorLM.from_preset(
         "sensorlm_tiny",
         patch_size=patch_size,

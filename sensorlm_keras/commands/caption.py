@@ -88,7 +88,7 @@ def _load_model(args):
         tokenizer = run.tokenizer
         if args.tokenizer:
             tokenizer = SensorLMTokenizer.load(args.tokenizer,
-                                               sequence_length=run.text_length)
+                                               text_length=run.text_length)
         variant = run.config.get("caption_variant", "high_summary")
         return run.model, tokenizer, run.schema, variant, os.path.join(path,
                                                                        "caption_report.json")

@@ -43,7 +43,7 @@ def add_parser(subparsers):
         help="comma-separated caption variants to train on, or 'all' (default)",
     )
     train.add_argument(
-        "--sequence-length",
+        "--text-length",
         type=int,
         default=64,
         help="default token length saved in the config (64)",
@@ -90,7 +90,7 @@ def run_train(args):
     from sensorlm_keras.tokenizers import SensorLMTokenizer, train_sentencepiece
 
     check_int(args.vocab_size, "--vocab-size", minimum=4)
-    check_positive_int(args.sequence_length, "--sequence-length")
+    check_positive_int(args.text_length, "--text-length")
     if args.variants == "all":
         variants = list(CAPTION_VARIANTS)
     else:
@@ -113,7 +113,7 @@ def run_train(args):
         hard_vocab_limit=not args.allow_smaller_vocab,
         max_sentences=args.max_texts,
     )
-    tokenizer = SensorLMTokenizer(proto, sequence_length=args.sequence_length)
+    tokenizer = SensorLMTokenizer(proto, text_length=args.text_length)
     tokenizer.save(args.out)
     source = args.data if _dataset is None else _dataset
     print(f"tokenizer with {tokenizer.vocabulary_size} pieces trained on {source} -> {args.out}")

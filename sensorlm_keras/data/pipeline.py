@@ -54,11 +54,11 @@ def make_dataset(
         source: dataset directory (with ``manifest.json``), directory of ``*.tfrecord[.gz]``,
             a shard file, a glob pattern, or a list of shard paths.
         tokenizer: a `SensorLMTokenizer` (anything callable as
-            ``tokenizer(tf.string (B,), sequence_length=L) -> dict`` works).
+            ``tokenizer(tf.string (B,), text_length=L) -> dict`` works).
         batch_size: examples per batch.
         variant: caption variant to train on (one of ``CAPTION_VARIANTS``; default
             ``"high_summary"``).
-        text_length: token sequence length ``L``; default the tokenizer's ``sequence_length``.
+        text_length: token sequence length ``L``; default the tokenizer's ``text_length``.
         shuffle_buffer: shuffle buffer size (``None``/0: no shuffling, files in order).
         seed: seed of the file and example shuffles (deterministic order when set).
         repeat: repeat forever (for ``steps_per_epoch`` training).
@@ -85,7 +85,7 @@ def make_dataset(
     from sensorlm_keras.data import make_dataset
     from sensorlm_keras.tokenizers import SensorLMTokenizer
 
-    tokenizer = SensorLMTokenizer.load("artifacts/tokenizer", sequence_length=64)
+    tokenizer = SensorLMTokenizer.load("artifacts/tokenizer", text_length=64)
     ds = make_dataset("data/synth/train", tokenizer, batch_size=8, shuffle_buffer=1000,
                       seed=0, repeat=True, drop_remainder=True)
     model.fit(ds, steps_per_epoch=100, epochs=1)
@@ -136,14 +136,14 @@ def _check_variant(variant):
 
 
 def _text_length(tokenizer, text_length):
-    """The token length: ``text_length``, else the tokenizer's ``sequence_length``."""
+    """The token length: ``text_length``, else the tokenizer's ``text_length``."""
     if tokenizer is None or not callable(tokenizer):
         raise ConfigError(
             f"make_dataset(tokenizer): expected a callable tokenizer (SensorLMTokenizer), received "
             f"{describe(tokenizer)}."
         )
     if text_length is None:
-        text_length = getattr(tokenizer, "sequence_length", None)
+        text_length = getattr(tokenizer, "text_length", None)
     return check_positive_int(text_length, "make_dataset(text_length)")
 
 
@@ -246,7 +246,7 @@ def _example_parser(variant, tokenizer, text_length, num_timesteps, num_stored, 
         if gather is not None:
             sensor = tf.gather(sensor, gather, axis=-1)
             mask = tf.gather(mask, gather, axis=-1)
-        tokens = tokenizer(f[caption_key(variant)], sequence_length=text_length)
+        tokens = tokenizer(f[caption_key(variant)], text_length=text_length)
         out = {
             "sensor": tf.ensure_shape(sensor, sensor_shape),
             "sensor_mask": tf.ensure_shape(

@@ -66,7 +66,7 @@ def evaluate_captions(model, data, tokenizer, schema=None, strategy="greedy", ma
     if days.captions is None:
         raise DataError(f"data: the days have no reference captions ({days.source}).")
     if max_length is None:
-        max_length = min(int(tokenizer.sequence_length), model.caption_decoder.max_text_length)
+        max_length = min(int(tokenizer.text_length), model.caption_decoder.max_text_length)
     n = len(days)
     generated = _generate(model, days.sensor, tokenizer, batch_size, progress,
                           max_length=max_length, strategy=strategy, num_beams=num_beams,

@@ -60,7 +60,7 @@ def _sensor_section(model_config, schema, clip):
 
 def _text_section(model_config, tokenizer):
     return {
-        "text_length": int(tokenizer.sequence_length),
+        "text_length": int(tokenizer.text_length),
         "max_text_length": int(model_config.max_text_length),
         "vocabulary_size": int(tokenizer.vocabulary_size),
         "lowercase": bool(tokenizer.lowercase),

@@ -77,7 +77,7 @@ class ServingModule(tf.Module):
         # Not tracked (a plain namespace is not a trackable): the Keras model is not saved.
         self._run = types.SimpleNamespace(
             model=model, tokenizer=tokenizer, schema=schema, z_clip=float(z_clip),
-            sigmoid=model.loss_type == "sigmoid", text_length=int(tokenizer.sequence_length),
+            sigmoid=model.loss_type == "sigmoid", text_length=int(tokenizer.text_length),
         )
         self._checks = ServingInputChecks(
             cfg.sequence_length, cfg.num_channels, cfg.vocabulary_size, cfg.max_text_length,

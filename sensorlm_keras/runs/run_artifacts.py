@@ -36,7 +36,7 @@ class RunArtifacts:
 
     @property
     def text_length(self):
-        return int(self.config.get("text_length", self.tokenizer.sequence_length))
+        return int(self.config.get("text_length", self.tokenizer.text_length))
 
 
 def save_run(run_dir, model, tokenizer, schema, text_length, caption_variant="high_summary",
@@ -116,7 +116,7 @@ def load_run(run_dir, compile=False):
     except ConfigError as error:
         raise ConfigError(f"load_run: cannot load the run's model {model_path}: {error}") from error
     tokenizer = SensorLMTokenizer.load(
-        os.path.join(run_dir, TOKENIZER_DIRNAME), sequence_length=int(config["text_length"])
+        os.path.join(run_dir, TOKENIZER_DIRNAME), text_length=int(config["text_length"])
     )
     check_tokenizer_matches_model(tokenizer, model)
     schema = ChannelSchema.from_config(config["channels"])
@@ -132,8 +132,8 @@ def check_tokenizer_matches_model(tokenizer, model):
             f"tokenizer: vocabulary size {tokenizer.vocabulary_size} does not match the model's "
             f"vocabulary_size {vocab}; use the tokenizer the model was trained with."
         )
-    if tokenizer.sequence_length > model.config.max_text_length:
+    if tokenizer.text_length > model.config.max_text_length:
         raise ConfigError(
-            f"tokenizer: sequence_length {tokenizer.sequence_length} exceeds the model's "
+            f"tokenizer: text_length {tokenizer.text_length} exceeds the model's "
             f"max_text_length {model.config.max_text_length}."
         )

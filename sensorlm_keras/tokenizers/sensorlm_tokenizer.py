@@ -19,7 +19,7 @@ from sensorlm_keras.tokenizers.tokenizer_files import (  # noqa: F401  (limits n
 from sensorlm_keras.tokenizers.train_sentencepiece import EOS_ID, PAD_ID
 from sensorlm_keras.utils.validation import check_int
 
-MAX_SEQUENCE_LENGTH = 2**16
+MAX_TEXT_LENGTH = 2**16
 
 
 class SensorLMTokenizer:
@@ -27,7 +27,7 @@ class SensorLMTokenizer:
 
     Wraps keras-hub's ``SentencePieceTokenizer`` (built from the model proto bytes). Output for a
     batch of ``B`` texts is ``{"token_ids": int32 (B, L), "padding_mask": bool (B, L)}`` where
-    ``L = sequence_length``; ``padding_mask`` is ``True`` on real tokens (EOS included) and
+    ``L = text_length``; ``padding_mask`` is ``True`` on real tokens (EOS included) and
     ``False`` on padding (keras-hub convention). Longer texts are truncated to ``L - 1`` pieces
     so that EOS is always the last real token. A single string gives ``(L,)`` arrays.
 
@@ -38,7 +38,7 @@ class SensorLMTokenizer:
     Args:
         proto: serialized SentencePiece model (``bytes``) or a path to a ``.model`` file.
             Its ids must follow the T5 layout: ``<pad>`` = 0 and ``</s>`` = 1.
-        sequence_length: output length ``L`` (default 64).
+        text_length: output length ``L`` (default 64).
         lowercase: lower-case the text before encoding (default ``True``, as in training).
 
     Example:
@@ -54,10 +54,10 @@ class SensorLMTokenizer:
     ```
     """
 
-    def __init__(self, proto, sequence_length=64, lowercase=True):
+    def __init__(self, proto, text_length=64, lowercase=True):
         self.proto = read_model_proto(proto)
-        self.sequence_length = check_int(
-            sequence_length, "SensorLMTokenizer.sequence_length", 1, MAX_SEQUENCE_LENGTH
+        self.text_length = check_int(
+            text_length, "SensorLMTokenizer.text_length", 1, MAX_TEXT_LENGTH
         )
         self.lowercase = bool(lowercase)
         self.pad_id = PAD_ID
@@ -89,7 +89,7 @@ class SensorLMTokenizer:
                     proto=self.proto, sequence_length=None, dtype="int32"
                 )
                 self._packer = keras_hub.layers.StartEndPacker(
-                    sequence_length=self.sequence_length,
+                    sequence_length=self.text_length,
                     end_value=self.eos_id,
                     pad_value=self.pad_id,
                     return_padding_mask=True,
@@ -140,7 +140,7 @@ class SensorLMTokenizer:
         return {
             "format_version": FORMAT_VERSION,
             "class_name": type(self).__name__,
-            "sequence_length": self.sequence_length,
+            "text_length": self.text_length,
             "lowercase": self.lowercase,
             "vocabulary_size": self.vocabulary_size,
             "pad_id": self.pad_id,
@@ -149,7 +149,7 @@ class SensorLMTokenizer:
         }
 
     # ------------------------------------------------------------------ tokenisation
-    def _tokenize_graph(self, texts, sequence_length):
+    def _tokenize_graph(self, texts, text_length):
         """TensorFlow ops: ``texts`` is a rank-1 ``tf.string`` tensor -> dict of (B, L) tensors."""
         import tensorflow as tf
 
@@ -160,40 +160,40 @@ class SensorLMTokenizer:
             pieces = tf.RaggedTensor.from_tensor(pieces)
         # Truncate to L - 1 pieces, append EOS, pad with 0; the mask is True on real tokens.
         token_ids, padding_mask = self._packer(
-            tf.cast(pieces, tf.int32), sequence_length=sequence_length
+            tf.cast(pieces, tf.int32), sequence_length=text_length
         )
         return {"token_ids": token_ids, "padding_mask": padding_mask}
 
-    def _graph_fn(self, sequence_length):
-        fn = self._graph_fns.get(sequence_length)
+    def _graph_fn(self, text_length):
+        fn = self._graph_fns.get(text_length)
         if fn is None:
             import tensorflow as tf
 
             fn = tf.function(
-                lambda texts: self._tokenize_graph(texts, sequence_length),
+                lambda texts: self._tokenize_graph(texts, text_length),
                 input_signature=[tf.TensorSpec([None], tf.string)],
                 reduce_retracing=True,
             )
-            self._graph_fns[sequence_length] = fn
+            self._graph_fns[text_length] = fn
         return fn
 
-    def __call__(self, texts, sequence_length=None):
+    def __call__(self, texts, text_length=None):
         """Tokenize one text or a batch; see the class docstring for the output format.
 
         Args:
             texts: ``str``, list/tuple/array of ``str``, or a ``tf.string`` tensor of rank 0 or 1.
-            sequence_length: override of ``self.sequence_length`` for this call.
+            text_length: override of ``self.text_length`` for this call.
         """
-        return self.tokenize(texts, sequence_length=sequence_length)
+        return self.tokenize(texts, text_length=text_length)
 
-    def tokenize(self, texts, sequence_length=None):
+    def tokenize(self, texts, text_length=None):
         """Same as calling the tokenizer."""
         import tensorflow as tf
 
-        length = self.sequence_length
-        if sequence_length is not None:
+        length = self.text_length
+        if text_length is not None:
             length = check_int(
-                sequence_length, "SensorLMTokenizer(sequence_length)", 1, MAX_SEQUENCE_LENGTH
+                text_length, "SensorLMTokenizer(text_length)", 1, MAX_TEXT_LENGTH
             )
         if isinstance(texts, (tf.Tensor, tf.RaggedTensor)) or tf.is_symbolic_tensor(texts):
             return self._tokenize_tensor(texts, length)
@@ -276,7 +276,8 @@ class SensorLMTokenizer:
         """Load a tokenizer written by `save`; keyword arguments override the saved config."""
         config, model_path = read_tokenizer_config(directory)
         kwargs = {
-            "sequence_length": config.get("sequence_length", 64),
+            # "sequence_length": the name in tokenizer.json files written before text_length
+            "text_length": config.get("text_length", config.get("sequence_length", 64)),
             "lowercase": config.get("lowercase", True),
         }
         kwargs.update(overrides)

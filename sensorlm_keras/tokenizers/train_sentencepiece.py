@@ -75,7 +75,7 @@ def train_sentencepiece(
 
     captions = ["The heart rate peaked at 150 bpm during a 40 minute run.", ...]
     proto = train_sentencepiece(captions, vocabulary_size=500, model_file="spm/tokenizer.model")
-    tokenizer = SensorLMTokenizer(proto, sequence_length=64)
+    tokenizer = SensorLMTokenizer(proto, text_length=64)
     ```
     """
     vocabulary_size, model_file = _check_arguments(

@@ -131,7 +131,7 @@ def _load_tokenizer(config):
             f"tokenizer: the chief's tokenizer {tok_dir!r} is not visible to this worker; give "
             "every worker the same shared --run-dir."
         )
-    return SensorLMTokenizer.load(tok_dir, sequence_length=config.text_length)
+    return SensorLMTokenizer.load(tok_dir, text_length=config.text_length)
 
 
 def _train_tokenizer(config, train_dir, verbose):
@@ -148,7 +148,7 @@ def _train_tokenizer(config, train_dir, verbose):
     if verbose:
         print(f"Training a SentencePiece tokenizer on {len(corpus)} captions", flush=True)
     proto = train_sentencepiece(corpus, config.vocabulary_size, hard_vocab_limit=False)
-    tokenizer = SensorLMTokenizer(proto, sequence_length=config.text_length)
+    tokenizer = SensorLMTokenizer(proto, text_length=config.text_length)
     tokenizer.save(tok_dir)
     return tokenizer
 

@@ -17,7 +17,7 @@ from sensorlm_keras.tokenizers import SensorLMTokenizer
 
 def main(dataset_dir, tokenizer_dir, text_length):
     keras.utils.set_random_seed(0)
-    tokenizer = SensorLMTokenizer.load(tokenizer_dir, sequence_length=text_length)
+    tokenizer = SensorLMTokenizer.load(tokenizer_dir, text_length=text_length)
     dataset = make_dataset(
         dataset_dir,
         tokenizer,

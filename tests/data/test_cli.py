@@ -112,12 +112,12 @@ def test_tokenizer_train(synth_dir, tmp_path, capsys):
         "150",
         "--out",
         str(out),
-        "--sequence-length",
+        "--text-length",
         "48",
     ]
     assert cli.main(argv) == 0
     tokenizer = SensorLMTokenizer.load(out)
-    assert tokenizer.vocabulary_size == 150 and tokenizer.sequence_length == 48
+    assert tokenizer.vocabulary_size == 150 and tokenizer.text_length == 48
     assert "trained on" in capsys.readouterr().out
 
 

@@ -21,7 +21,7 @@ def setup(tmp_path_factory):
     _, manifest = write_dataset(root, people=3, days=2, shards=2)
     directory = root / "train"
     proto = train_sentencepiece(caption_corpus(directory), vocabulary_size=200)
-    return directory, SensorLMTokenizer(proto, sequence_length=L), manifest
+    return directory, SensorLMTokenizer(proto, text_length=L), manifest
 
 
 def _collect(dataset):

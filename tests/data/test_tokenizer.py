@@ -35,7 +35,7 @@ def model_file(corpus, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def tokenizer(model_file):
-    return SensorLMTokenizer.from_file(model_file, sequence_length=L)
+    return SensorLMTokenizer.from_file(model_file, text_length=L)
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +84,7 @@ def test_lowercasing_eos_padding_and_truncation(tokenizer):
     assert long["padding_mask"].all()
     assert long["token_ids"][-1] == EOS_ID
     assert (long["token_ids"][:-1] != EOS_ID).all()
-    short = tokenizer(["sleep"], sequence_length=4)
+    short = tokenizer(["sleep"], text_length=4)
     assert short["token_ids"].shape == (1, 4)
     assert tokenizer([])["token_ids"].shape == (0, L)
 
@@ -98,7 +98,7 @@ def test_graph_mode_equals_eager_mode(tokenizer):
     assert np.array_equal(graph_mask, eager["padding_mask"])
     scalars = list(tf.data.Dataset.from_tensor_slices(TEXTS).map(tokenizer))
     assert np.array_equal(np.stack([s["token_ids"].numpy() for s in scalars]), eager["token_ids"])
-    fn = tf.function(lambda x: tokenizer(x, sequence_length=L))
+    fn = tf.function(lambda x: tokenizer(x, text_length=L))
     traced = fn(tf.constant(TEXTS))
     assert np.array_equal(traced["token_ids"].numpy(), eager["token_ids"])
     as_tensor = tokenizer(tf.constant(TEXTS))
@@ -119,11 +119,11 @@ def test_save_and_load(tokenizer, tmp_path):
     tokenizer.save(tmp_path / "tok")
     assert sorted(os.listdir(tmp_path / "tok")) == ["tokenizer.json", "tokenizer.model"]
     config = json.loads((tmp_path / "tok" / "tokenizer.json").read_text())
-    assert config["sequence_length"] == L and config["vocabulary_size"] == 256
+    assert config["text_length"] == L and config["vocabulary_size"] == 256
     loaded = SensorLMTokenizer.load(tmp_path / "tok")
-    assert loaded.sequence_length == L and loaded.vocabulary_size == tokenizer.vocabulary_size
+    assert loaded.text_length == L and loaded.vocabulary_size == tokenizer.vocabulary_size
     assert np.array_equal(loaded(TEXTS)["token_ids"], tokenizer(TEXTS)["token_ids"])
-    longer = SensorLMTokenizer.load(tmp_path / "tok", sequence_length=40)
+    longer = SensorLMTokenizer.load(tmp_path / "tok", text_length=40)
     assert longer(TEXTS)["token_ids"].shape == (len(TEXTS), 40)
     assert tokenizer.keras_hub_tokenizer.vocabulary_size() == 256
 
@@ -145,11 +145,11 @@ def test_errors(corpus, tmp_path):
         SensorLMTokenizer(b"not a model")
     with pytest.raises(ConfigError, match="does not exist"):
         SensorLMTokenizer(str(tmp_path / "missing.model"))
-    with pytest.raises(ConfigError, match="sequence_length"):
-        SensorLMTokenizer(proto, sequence_length=0)
+    with pytest.raises(ConfigError, match="text_length"):
+        SensorLMTokenizer(proto, text_length=0)
     with pytest.raises(ConfigError, match="tokenizer.json"):
         SensorLMTokenizer.load(tmp_path)
-    tok = SensorLMTokenizer(proto, sequence_length=8)
+    tok = SensorLMTokenizer(proto, text_length=8)
     with pytest.raises(DataError, match="item 1"):
         tok(["fine", 7])
     with pytest.raises(DataError, match="tf.string"):

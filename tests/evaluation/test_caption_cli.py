@@ -26,7 +26,7 @@ def _tiny_coca_run(run_dir, fit_steps=0, text_length=24):
     data = EvaluationData.from_days(days)
     proto = train_sentencepiece(list(data.captions) * 3, vocabulary_size=160,
                                 hard_vocab_limit=False)
-    tokenizer = SensorLMTokenizer(proto, sequence_length=text_length)
+    tokenizer = SensorLMTokenizer(proto, text_length=text_length)
     model = SensorLMCoCa.from_preset(
         "sensorlm_coca_tiny", patch_size=(60, 2), vocabulary_size=tokenizer.vocabulary_size,
         max_text_length=32, sensor_num_layers=1, text_num_layers=1, sensor_hidden_dim=32,

@@ -58,7 +58,7 @@ def _build_inputs(run, batch, path):
     with_nan = sensor.copy()
     with_nan[mask] = np.nan
     tokens = run.tokenizer(TEXTS)
-    short = run.tokenizer(TEXTS, sequence_length=6)
+    short = run.tokenizer(TEXTS, text_length=6)
 
     request = predict_pb2.PredictRequest()
     request.model_spec.name = "sensorlm"

@@ -93,7 +93,7 @@ def test_make_dataset_refuses_the_shard_before_tensorflow_reads_it(tmp_path, bou
     path.write_bytes(_frame(b"x" * 8, claimed=HUGE))
     for verify in ("none", "scan", "auto"):
         with pytest.raises(DataError, match="claims"):
-            make_dataset(str(path), lambda t, sequence_length=None: t, batch_size=2, text_length=8,
+            make_dataset(str(path), lambda t, text_length=None: t, batch_size=2, text_length=8,
                          on_corrupt="raise", verify=verify)
 
 
@@ -190,7 +190,7 @@ def test_tokenizer_config_bounds(tmp_path):
     (directory / "tokenizer.model").write_bytes(b"\x00")
     config = {"format_version": 1, "sequence_length": 10**12}
     (directory / "tokenizer.json").write_text(json.dumps(config))
-    with pytest.raises(ConfigError, match=r"sequence_length: expected an integer in \[1, 65536\], "
+    with pytest.raises(ConfigError, match=r"text_length: expected an integer in \[1, 65536\], "
                                           r"received 1000000000000"):
         SensorLMTokenizer.load(directory)
     with open(directory / "tokenizer.json", "wb") as f:

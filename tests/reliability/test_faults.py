@@ -158,7 +158,7 @@ def test_disk_full_when_saving_the_model_keeps_no_partial_file(tmp_path, monkeyp
 
     class _Tok:
         vocabulary_size = model.config.vocabulary_size
-        sequence_length = 8
+        text_length = 8
 
     class _Schema:
         num_channels = model.config.num_channels

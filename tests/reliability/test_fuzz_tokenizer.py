@@ -32,7 +32,7 @@ def tokenizer():
     corpus = [" ".join(rng.choice(words, size=12)) + f" {i} {i * 7 % 101}" for i in range(300)]
     corpus.append(" ".join(SIMPLE))  # every simple character is a piece
     return SensorLMTokenizer(train_sentencepiece(corpus, vocabulary_size=160,
-                                                 hard_vocab_limit=False), sequence_length=L)
+                                                 hard_vocab_limit=False), text_length=L)
 
 
 lone_surrogates = st.sampled_from(["\ud800", "abc\udfff", "\udc80\udc81"])
@@ -75,10 +75,10 @@ def _check_layout(out, n, length, vocabulary_size):
 
 @settings(max_examples=300, **SETTINGS)
 @given(texts, lengths)
-def test_fuzz_tokenize(tokenizer, text, sequence_length):
+def test_fuzz_tokenize(tokenizer, text, text_length):
     single = isinstance(text, (str, bytes))
     items = [text] if single else text
-    length = L if sequence_length is None else sequence_length
+    length = L if text_length is None else text_length
 
     def check(out):
         if single:
@@ -92,8 +92,8 @@ def test_fuzz_tokenize(tokenizer, text, sequence_length):
                 assert back == " ".join(item.split()), (item, back)
 
     run_case("fuzz SensorLMTokenizer (texts)",
-             lambda: tokenizer(text, sequence_length=sequence_length),
-             (DataError, ConfigError), check, fields=("texts", "sequence_length", "item"))
+             lambda: tokenizer(text, text_length=text_length),
+             (DataError, ConfigError), check, fields=("texts", "text_length", "item"))
 
 
 @settings(max_examples=60, **SETTINGS)

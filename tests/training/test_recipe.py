@@ -174,7 +174,7 @@ def test_tokenizer_that_does_not_match_the_model_is_refused():
 
     class FakeTokenizer:
         vocabulary_size = 999
-        sequence_length = 8
+        text_length = 8
 
     with pytest.raises(ValueError, match="vocabulary size 999 does not match"):
         check_tokenizer_matches_model(FakeTokenizer(), tiny_model())
