@@ -10,6 +10,25 @@ from sensorlm_keras.layers.multi_head_dot_product_attention import MultiHeadDotP
 from sensorlm_keras.utils.validation import check_positive_int
 
 
+def query_attention_layers(layer):
+    """The ``(cross-attention, LayerNorm)`` pair of a learned-query layer, named ``attention``
+    and ``norm``, from its ``num_heads``, ``flash_attention`` and ``layer_norm_epsilon``.
+
+    Shared by `AttentionalPooler` and `MAPHead`.
+    """
+    attention = MultiHeadDotProductAttention(
+        layer.num_heads,
+        cross_attention=True,
+        flash_attention=layer.flash_attention,
+        dtype=layer.dtype_policy,
+        name="attention",
+    )
+    norm = keras.layers.LayerNormalization(
+        epsilon=layer.layer_norm_epsilon, dtype=layer.dtype_policy, name="norm"
+    )
+    return attention, norm
+
+
 def attend_with_learned_queries(attention, queries, inputs, padding_mask=None, training=None):
     """Cross-attention of a learned ``(num_queries, width)`` query matrix over ``inputs``
     ``(batch, tokens, input_width)``, the same queries for every example.
@@ -81,17 +100,7 @@ class AttentionalPooler(keras.layers.Layer):
         )
         self.layer_norm_epsilon = float(layer_norm_epsilon)
         self.flash_attention = flash_attention
-        policy = self.dtype_policy
-        self.attention = MultiHeadDotProductAttention(
-            self.num_heads,
-            cross_attention=True,
-            flash_attention=flash_attention,
-            dtype=policy,
-            name="attention",
-        )
-        self.norm = keras.layers.LayerNormalization(
-            epsilon=self.layer_norm_epsilon, dtype=policy, name="norm"
-        )
+        self.attention, self.norm = query_attention_layers(self)
 
     def build(self, input_shape):
         if len(input_shape) != 3:

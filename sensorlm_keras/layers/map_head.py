@@ -2,9 +2,11 @@
 
 import keras
 
-from sensorlm_keras.layers.attentional_pooler import attend_with_learned_queries
+from sensorlm_keras.layers.attentional_pooler import (
+    attend_with_learned_queries,
+    query_attention_layers,
+)
 from sensorlm_keras.layers.mlp_block import MLPBlock
-from sensorlm_keras.layers.multi_head_dot_product_attention import MultiHeadDotProductAttention
 
 
 @keras.saving.register_keras_serializable(package="sensorlm_keras")
@@ -41,18 +43,8 @@ class MAPHead(keras.layers.Layer):
         self.mlp_dim = int(mlp_dim)
         self.layer_norm_epsilon = float(layer_norm_epsilon)
         self.flash_attention = flash_attention
-        policy = self.dtype_policy
-        self.attention = MultiHeadDotProductAttention(
-            self.num_heads,
-            cross_attention=True,
-            flash_attention=flash_attention,
-            dtype=policy,
-            name="attention",
-        )
-        self.norm = keras.layers.LayerNormalization(
-            epsilon=self.layer_norm_epsilon, dtype=policy, name="norm"
-        )
-        self.mlp = MLPBlock(self.mlp_dim, dtype=policy, name="mlp")
+        self.attention, self.norm = query_attention_layers(self)
+        self.mlp = MLPBlock(self.mlp_dim, dtype=self.dtype_policy, name="mlp")
 
     def build(self, input_shape):
         width = input_shape[-1]

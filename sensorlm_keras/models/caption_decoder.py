@@ -8,7 +8,7 @@ from sensorlm_keras.layers.attentional_pooler import AttentionalPooler
 from sensorlm_keras.layers.token_embeddings import token_and_position_embeddings
 from sensorlm_keras.layers.transformer_decoder_block import TransformerDecoderBlock
 from sensorlm_keras.models.backbone import Backbone
-from sensorlm_keras.utils.validation import check_int, check_positive_int
+from sensorlm_keras.utils.validation import check_int, check_positive_int, check_token_shape
 
 
 @keras.saving.register_keras_serializable(package="sensorlm_keras")
@@ -191,18 +191,6 @@ class CaptionDecoder(Backbone):
         self.built = True
 
     # ------------------------------------------------------------------ pieces
-    def _check_tokens(self, token_ids):
-        shape = tuple(token_ids.shape)
-        if len(shape) != 2:
-            raise InputValidationError(
-                f"token_ids: expected rank 2 (batch, length), received shape {shape}."
-            )
-        if shape[1] is not None and shape[1] > self.max_text_length:
-            raise InputValidationError(
-                f"token_ids: length {shape[1]} exceeds the decoder's max_text_length "
-                f"{self.max_text_length}."
-            )
-
     def shift_right(self, token_ids):
         """Decoder inputs for teacher forcing: ``[start, t_0, ..., t_{L-2}]``."""
         token_ids = ops.cast(token_ids, "int32")
@@ -230,7 +218,7 @@ class CaptionDecoder(Backbone):
         return ops.cast(out, "float32")
 
     def call(self, token_ids, sensor_tokens, training=None):
-        self._check_tokens(token_ids)
+        check_token_shape(token_ids.shape, self.max_text_length)
         context = self.pool_sensor(sensor_tokens, training=training)
         x = self.token_embedding(self.shift_right(token_ids))
         x = self.position_embedding(x)

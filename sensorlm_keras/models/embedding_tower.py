@@ -25,8 +25,20 @@ class EmbeddingTower(Backbone):
     ```
     """
 
-    def _check_projection(self, projection):
-        """Store ``embed_dim``/``projection`` (None: project only when the widths differ)."""
+    def _set_tower_arguments(self, hidden_dim, num_layers, num_heads, mlp_dim, embed_dim,
+                             projection, dropout, layer_norm_epsilon, flash_attention,
+                             normalize):
+        """Store the arguments both towers take (``embed_dim`` None: ``hidden_dim``;
+        ``projection`` None: project only when the widths differ)."""
+        self.hidden_dim = int(hidden_dim)
+        self.num_layers = int(num_layers)
+        self.num_heads = int(num_heads)
+        self.mlp_dim = int(mlp_dim)
+        self.embed_dim = self.hidden_dim if embed_dim is None else int(embed_dim)
+        self.dropout = float(dropout)
+        self.layer_norm_epsilon = float(layer_norm_epsilon)
+        self.flash_attention = flash_attention
+        self.normalize = bool(normalize)
         self._projection_mode = check_choice(
             projection, f"{type(self).__name__}.projection", (None, True, False),
             error=InputValidationError,

@@ -92,16 +92,9 @@ class SensorEncoder(EmbeddingTower):
         self.sequence_length = int(sequence_length)
         self.num_channels = int(num_channels)
         self.patch_size = tuple(int(p) for p in patch_size)
-        self.hidden_dim = int(hidden_dim)
-        self.num_layers = int(num_layers)
-        self.num_heads = int(num_heads)
-        self.mlp_dim = int(mlp_dim)
-        self.embed_dim = self.hidden_dim if embed_dim is None else int(embed_dim)
-        self._check_projection(projection)
-        self.dropout = float(dropout)
-        self.layer_norm_epsilon = float(layer_norm_epsilon)
-        self.flash_attention = flash_attention
-        self.normalize = bool(normalize)
+        self._set_tower_arguments(hidden_dim, num_layers, num_heads, mlp_dim, embed_dim,
+                                  projection, dropout, layer_norm_epsilon, flash_attention,
+                                  normalize)
         self.attention_chunk_size = attention_chunk_size
         self.remat = bool(remat)
         self.position_initializer = check_choice(

@@ -7,7 +7,7 @@ from sensorlm_keras.layers.last_token_pooling import LastTokenPooling
 from sensorlm_keras.layers.masked_mean_pooling import MaskedMeanPooling
 from sensorlm_keras.layers.token_embeddings import token_and_position_embeddings
 from sensorlm_keras.models.embedding_tower import EmbeddingTower
-from sensorlm_keras.utils.validation import check_choice
+from sensorlm_keras.utils.validation import check_choice, check_token_shape
 
 
 @keras.saving.register_keras_serializable(package="sensorlm_keras")
@@ -78,16 +78,9 @@ class TextEncoder(EmbeddingTower):
         )
         self.vocabulary_size = int(vocabulary_size)
         self.max_text_length = int(max_text_length)
-        self.hidden_dim = int(hidden_dim)
-        self.num_layers = int(num_layers)
-        self.num_heads = int(num_heads)
-        self.mlp_dim = int(mlp_dim)
-        self.embed_dim = self.hidden_dim if embed_dim is None else int(embed_dim)
-        self._check_projection(projection)
-        self.dropout = float(dropout)
-        self.layer_norm_epsilon = float(layer_norm_epsilon)
-        self.flash_attention = flash_attention
-        self.normalize = bool(normalize)
+        self._set_tower_arguments(hidden_dim, num_layers, num_heads, mlp_dim, embed_dim,
+                                  projection, dropout, layer_norm_epsilon, flash_attention,
+                                  normalize)
 
         policy = self.dtype_policy
         self.token_embedding, self.position_embedding = token_and_position_embeddings(
@@ -102,16 +95,8 @@ class TextEncoder(EmbeddingTower):
         self.build((None, self.max_text_length))
 
     def check_input_shape(self, shape):
-        shape = tuple(shape)
-        if len(shape) != 2:
-            raise InputValidationError(
-                f"token_ids: expected rank 2 (batch, length), received shape {shape}."
-            )
-        if shape[1] is not None and shape[1] > self.max_text_length:
-            raise InputValidationError(
-                f"token_ids: sequence length {shape[1]} exceeds max_text_length "
-                f"{self.max_text_length} of this model."
-            )
+        """Raise `InputValidationError` unless ``shape`` is ``(batch, <= max_text_length)``."""
+        check_token_shape(shape, self.max_text_length)
 
     def build(self, input_shape):
         self.check_input_shape(input_shape)

@@ -151,11 +151,31 @@ def is_concrete(value):
     return to_numpy(value) is not None
 
 
+def check_token_shape(shape, max_text_length, field="token_ids"):
+    """Raise `InputValidationError` unless ``shape`` is ``(batch, length)`` with ``length`` at
+    most ``max_text_length`` (None entries, unknown while tracing, pass)."""
+    shape = tuple(shape)
+    if len(shape) != 2:
+        raise InputValidationError(
+            f"{field}: expected rank 2 (batch, length), received shape {shape}."
+        )
+    if shape[1] is not None and shape[1] > max_text_length:
+        raise InputValidationError(
+            f"{field}: sequence length {shape[1]} exceeds max_text_length {max_text_length} "
+            "of this model."
+        )
+
+
+def _as_array(value, field):
+    array = to_numpy(value)
+    if array is None:
+        raise InputValidationError(f"{field}: expected an array, received {describe(value)}.")
+    return array
+
+
 def check_sensor(sensor, sequence_length, num_channels, field="sensor", check_values=True):
     """Validate a sensor batch ``(B, T, C)``; returns it as a float32 NumPy array."""
-    array = to_numpy(sensor)
-    if array is None:
-        raise InputValidationError(f"{field}: expected an array, received {describe(sensor)}.")
+    array = _as_array(sensor, field)
     if array.ndim != 3:
         raise InputValidationError(
             f"{field}: expected rank 3 (batch, {sequence_length}, {num_channels}), received "
@@ -189,9 +209,7 @@ def check_sensor(sensor, sequence_length, num_channels, field="sensor", check_va
 
 def check_token_ids(token_ids, vocabulary_size, max_length, field="token_ids", check_values=True):
     """Validate token ids ``(B, L)``; returns an int32 NumPy array."""
-    array = to_numpy(token_ids)
-    if array is None:
-        raise InputValidationError(f"{field}: expected an array, received {describe(token_ids)}.")
+    array = _as_array(token_ids, field)
     if array.ndim != 2:
         raise InputValidationError(
             f"{field}: expected rank 2 (batch, length), received shape {array.shape}."
