@@ -11,7 +11,7 @@ from sensorlm_keras.utils.atomic_io import (
     fsync_path,
     remove_stale_temporaries,
 )
-from sensorlm_keras.data.array_checks import check_bool_mask
+from sensorlm_keras.utils.array_checks import check_bool_mask
 from sensorlm_keras.data.dataset_manifest import MANIFEST_FILENAME, DatasetManifest
 from sensorlm_keras.data.event import Event
 from sensorlm_keras.data.pseudonym import pseudonymize_person_id, resolve_salt

@@ -11,7 +11,7 @@ fitted once (its std is 0).
 import numpy as np
 
 from sensorlm_keras.errors import InputValidationError, describe
-from sensorlm_keras.evaluation.array_checks import check_embeddings
+from sensorlm_keras.utils.array_checks import check_embeddings
 from sensorlm_keras.evaluation.classification_metrics import classification_metrics
 from sensorlm_keras.utils.validation import check_float, check_positive_int, check_seed
 

@@ -21,7 +21,7 @@ mistake them for a real success.
 import numpy as np
 
 from sensorlm_keras.errors import InputValidationError, describe
-from sensorlm_keras.evaluation.array_checks import check_embeddings, check_square_matrix
+from sensorlm_keras.utils.array_checks import check_embeddings, check_square_matrix
 from sensorlm_keras.utils.validation import check_choice, check_positive_int
 
 TIE_MODES = ("expected", "pessimistic", "optimistic")

@@ -21,7 +21,7 @@ from sensorlm_keras.data.captions.structural import (
     select_trends,
     trends_from_selection,
 )
-from sensorlm_keras.data.array_checks import check_bool_mask
+from sensorlm_keras.utils.array_checks import check_bool_mask
 from sensorlm_keras.data.channel_schema import ChannelSchema
 from sensorlm_keras.data.event import MINUTES_PER_DAY
 from sensorlm_keras.data.preprocessing.imputation import impute_over_time

@@ -17,7 +17,7 @@ Everything is vectorised over days, minutes and channels (NumPy only).
 
 import numpy as np
 
-from sensorlm_keras.data.array_checks import check_bool_mask
+from sensorlm_keras.utils.array_checks import check_bool_mask
 from sensorlm_keras.data.channel_schema import ChannelSchema
 from sensorlm_keras.data.event import MINUTES_PER_DAY
 from sensorlm_keras.data.preprocessed_days import PreprocessedDays
