@@ -44,7 +44,11 @@ def _modules():
 def _imports(path):
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            yield node.module, node.lineno
+            if node.module == "sensorlm_keras":  # from sensorlm_keras import backend
+                for alias in node.names:
+                    yield f"sensorlm_keras.{alias.name}", node.lineno
+            else:
+                yield node.module, node.lineno
         elif isinstance(node, ast.Import):
             for alias in node.names:
                 yield alias.name, node.lineno
