@@ -1,14 +1,17 @@
 """PyTorch training step of `SensorLM`: Keras' eager step plus the global gradient norm.
 
+The norm is ``torch.nn.utils.get_total_norm`` (fused per-tensor norms, one pass over the
+gradients) rather than the `keras.ops` version of `grad_norm.global_norm`, which squares
+each gradient into a new tensor and sums it, one call at a time.
+
 Multi-device training is not supported on the PyTorch backend with the pinned Keras version
 (Keras' torch trainer has no distribution support); use TensorFlow or JAX for several devices.
 """
 
-from sensorlm_keras.trainers.base_train_step import BaseTrainStep
+import keras
 import torch
 
-import keras
-from sensorlm_keras.trainers.grad_norm import global_norm
+from sensorlm_keras.trainers.base_train_step import BaseTrainStep
 
 
 class TorchTrainStep(BaseTrainStep):
@@ -27,7 +30,7 @@ class TorchTrainStep(BaseTrainStep):
         weights = self.trainable_weights[:]
         gradients = [v.value.grad for v in weights]
         with torch.no_grad():
-            grad_norm = global_norm(gradients)
+            grad_norm = torch.nn.utils.get_total_norm([g for g in gradients if g is not None])
             self.optimizer.apply(gradients, weights)
         logs = self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
         logs["grad_norm"] = grad_norm
