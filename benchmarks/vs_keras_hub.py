@@ -21,7 +21,9 @@ count to SensorLM's 1440 x 34 / (10, 2) = 2448 tokens is a 196 x 196 x 1 image w
 patches: 49^2 = 2401 tokens. Seconds per step are therefore also reported per sensor/image
 token. One JSON line per process, then one summary line per keras-hub compile setting with
 ``speedup_*`` = peer seconds / SensorLM seconds (> 1: SensorLM is faster), per step and per
-token, against both peers.
+token, against both peers. Each is given for wall-clock seconds and, as ``cpu_*``, for the
+process's CPU seconds per step (``time.process_time``), which other processes on the machine
+disturb much less than wall-clock time.
 
 ``--dtype-policy mixed_bfloat16`` sets the same Keras policy for all models. All are compiled
 with Keras' default ``jit_compile="auto"`` (XLA on JAX; none on a CPU-only TensorFlow or on
@@ -58,13 +60,14 @@ def _time_steps(model, batch, warmup, steps):
     for _ in range(warmup):
         model.train_on_batch(batch)
     warm = time.perf_counter() - t0
-    times = []
+    wall, cpu = [], []
     for _ in range(steps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         loss = model.train_on_batch(batch)
         float(loss[0] if isinstance(loss, (list, tuple)) else loss)
-        times.append(time.perf_counter() - t0)
-    return warm, statistics.median(times)
+        wall.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    return warm, statistics.median(wall), statistics.median(cpu)
 
 
 def _sensorlm(config, rng, ids):
@@ -142,7 +145,7 @@ def measure(args):
         model, batch, tokens = _keras_hub(config, rng, ids, args.model == "keras_hub_one_forward")
     jit = {"auto": "auto", "true": True, "false": False}[args.jit_compile]
     model.compile(optimizer=keras.optimizers.AdamW(1e-4), jit_compile=jit)
-    warm, step = _time_steps(model, batch, args.warmup, args.steps)
+    warm, step, cpu = _time_steps(model, batch, args.warmup, args.steps)
     peak_gb = common.peak_rss_gb()  # before the loss check's extra forward passes
     extra = {}
     if args.model == "keras_hub_one_forward":
@@ -168,6 +171,8 @@ def measure(args):
         "steps": args.steps,
         "seconds_per_step": round(step, 4),
         "seconds_per_step_per_token": round(step / tokens, 8),
+        "cpu_seconds_per_step": round(cpu, 4),
+        "cpu_seconds_per_step_per_token": round(cpu / tokens, 8),
         "peak_memory_gb": round(peak_gb, 3),
         **extra,
         **common.machine(),
@@ -185,18 +190,23 @@ def _summary(args, records, jit):
               "hidden_dim": ours["hidden_dim"], "batch_size": args.batch_size,
               "rounds": args.rounds, "steps_per_round": args.steps,
               "keras_hub_jit_compile": runs["keras_hub"][0]["jit_compile_used"]}
-    per_step, per_token = {}, {}
     for model, rounds in runs.items():
-        per_step[model] = statistics.median(r["seconds_per_step"] for r in rounds)
-        per_token[model] = per_step[model] / rounds[0]["sensor_or_image_tokens"]
         record[f"{model}_tokens"] = rounds[0]["sensor_or_image_tokens"]
-        record[f"{model}_seconds_per_step"] = round(per_step[model], 4)
-        record[f"{model}_seconds_per_step_rounds"] = [r["seconds_per_step"] for r in rounds]
-        record[f"{model}_seconds_per_step_per_token"] = round(per_token[model], 8)
         record[f"{model}_peak_memory_gb"] = max(r["peak_memory_gb"] for r in rounds)
-    for name, peer in PEERS.items():
-        record[f"speedup_vs_{name}_per_step"] = round(per_step[peer] / per_step["sensorlm"], 3)
-        record[f"speedup_vs_{name}_per_token"] = round(per_token[peer] / per_token["sensorlm"], 3)
+    for clock in ("", "cpu_"):  # wall-clock seconds, then process CPU seconds
+        per_step, per_token = {}, {}
+        for model, rounds in runs.items():
+            values = [r[f"{clock}seconds_per_step"] for r in rounds]
+            per_step[model] = statistics.median(values)
+            per_token[model] = per_step[model] / rounds[0]["sensor_or_image_tokens"]
+            record[f"{model}_{clock}seconds_per_step"] = round(per_step[model], 4)
+            record[f"{model}_{clock}seconds_per_step_rounds"] = values
+            record[f"{model}_{clock}seconds_per_step_per_token"] = round(per_token[model], 8)
+        for name, peer in PEERS.items():
+            record[f"{clock}speedup_vs_{name}_per_step"] = round(
+                per_step[peer] / per_step["sensorlm"], 3)
+            record[f"{clock}speedup_vs_{name}_per_token"] = round(
+                per_token[peer] / per_token["sensorlm"], 3)
     checks = runs["keras_hub_one_forward"]
     record["loss_check_shipped"] = [r["loss_check_shipped"] for r in checks]
     record["loss_check_one_forward"] = [r["loss_check_one_forward"] for r in checks]
