@@ -138,12 +138,8 @@ def main(argv=None):
     parser.add_argument("--chunk-size", type=int, default=512)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--check", action="store_true", help="compare with exact")
-    parser.add_argument("--_single", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    args = common.parse_child_args(parser, argv, singles=("tokens", "impl"))
     if args._single:
-        common.select_backend(args.backend)
-        args.tokens = args.tokens[0]
-        args.impl = args.impl[0]
         return measure(args)
     env = common.backend_env(args.backend)
     for tokens in args.tokens:

@@ -82,6 +82,24 @@ def devices():
         return ["cuda:0" if torch.cuda.is_available() else "cpu:0"]
 
 
+def parse_child_args(parser, argv, singles=()):
+    """Parse ``argv`` for a benchmark that reruns itself in one child process per setting.
+
+    Adds the hidden ``--_single`` flag. In a child (``--_single`` given) it selects the backend
+    before keras is imported and keeps the first value of each list argument named in
+    ``singles``. Returns the parsed arguments.
+    """
+    import argparse
+
+    parser.add_argument("--_single", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args._single:
+        select_backend(args.backend)
+        for name in singles:
+            setattr(args, name, getattr(args, name)[0])
+    return args
+
+
 def backend_env(backend):
     """A copy of the environment that selects ``backend`` (None: keep) in a child process."""
     env = dict(os.environ)

@@ -104,12 +104,8 @@ def main(argv=None):
     parser.add_argument("--remat", action="store_true", help="also rematerialise whole blocks")
     parser.add_argument("--shape", type=int, nargs=4, action="append", default=None,
                         metavar=("MINUTES", "CHANNELS", "PATCH_T", "PATCH_C"))
-    parser.add_argument("--_single", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    args = common.parse_child_args(parser, argv, singles=("shape", "impl"))
     if args._single:
-        common.select_backend(args.backend)
-        args.shape = args.shape[0]
-        args.impl = args.impl[0]
         return measure(args)
     env = common.backend_env(args.backend)
     records = []
