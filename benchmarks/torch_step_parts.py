@@ -98,7 +98,7 @@ def _sensorlm_parts(model, batch):
 
 def _with_keras_ops_norm(fn):
     """``fn`` run with the PyTorch step's gradient norm computed by the `keras.ops` version
-    (`trainers.grad_norm.global_norm`) instead of ``torch.nn.utils.get_total_norm``: the step
+    (`sensorlm_keras.backend.common.base_train_step.global_norm`) instead of ``torch.nn.utils.get_total_norm``: the step
     before that change, for an A/B in one process."""
     from unittest import mock
 
