@@ -77,7 +77,7 @@ class TensorFlowTrainStep(BaseTrainStep):
             if self.optimizer is not None:
                 loss = self.optimizer.scale_loss(loss)
         weights = self.trainable_weights
-        gradients = tape.gradient(loss, weights)
+        gradients = _dense(tape.gradient(loss, weights))
         context = tf.distribute.get_replica_context()
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
         if context is None or replicas == 1 or not gradients_clipped_per_replica(self.optimizer):
@@ -99,10 +99,7 @@ class TensorFlowTrainStep(BaseTrainStep):
         optimizer ``sum / replicas`` with its clipping off, so that the optimizer's own sum
         restores the clipped total. Returns the norm of the summed (unclipped) gradient.
         """
-        # Dense: the token embedding's gradient is IndexedSlices, which clipping and the
-        # division below do not take.
-        gradients = [tf.zeros_like(w) if g is None else tf.convert_to_tensor(g)
-                     for g, w in zip(gradients, weights)]
+        gradients = [tf.zeros_like(w) if g is None else g for g, w in zip(gradients, weights)]
         total = context.all_reduce(tf.distribute.ReduceOp.SUM, gradients)
         grad_norm = global_norm(total)
         optimizer = self.optimizer
@@ -117,6 +114,21 @@ class TensorFlowTrainStep(BaseTrainStep):
 
     def test_step(self, data):
         return _reducible_across_workers(super().test_step(data))
+
+
+def _dense(gradients):
+    """Gradients with every `tf.IndexedSlices` made dense.
+
+    The token embeddings' gradient is IndexedSlices with one row per token occurrence, so a
+    token that occurs several times in a batch has several rows. Keras 3.15's optimizer squares
+    those rows before it adds them up (in the global norm of ``global_clipnorm`` and in Adam's
+    second moment), so a one-device TensorFlow step differed from the same step on JAX or
+    PyTorch (dense gradients) whenever a caption repeated a word: 1.35e-2 in the loss after 5
+    epochs of notebook 06, where JAX and PyTorch agreed to 3.5e-4. Dense, the rows are summed
+    first, as on the other backends (`tests/test_backends.py` trains the three from the same
+    weights on batches with repeated tokens).
+    """
+    return [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g for g in gradients]
 
 
 def gradients_clipped_per_replica(optimizer):
