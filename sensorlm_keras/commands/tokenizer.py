@@ -44,9 +44,11 @@ def add_parser(subparsers):
     )
     train.add_argument(
         "--text-length",
+        "--sequence-length",
+        dest="text_length",
         type=int,
         default=64,
-        help="default token length saved in the config (64)",
+        help="default token length saved in the config (64); --sequence-length is its old name",
     )
     train.add_argument("--max-texts", type=int, default=None, help="use at most this many texts")
     train.add_argument(

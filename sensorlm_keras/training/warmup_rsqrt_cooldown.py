@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from sensorlm_keras.errors import ConfigError
+from sensorlm_keras.utils.validation import check_positive_int
 
 
 @keras.saving.register_keras_serializable(package="sensorlm_keras")
@@ -39,10 +40,7 @@ class WarmupRsqrtCooldown(keras.optimizers.schedules.LearningRateSchedule):
                 f"WarmupRsqrtCooldown.peak_learning_rate: expected > 0, received "
                 f"{peak_learning_rate!r}."
             )
-        if isinstance(total_steps, bool) or int(total_steps) != total_steps or total_steps < 1:
-            raise ConfigError(
-                f"WarmupRsqrtCooldown.total_steps: expected a positive int, received {total_steps!r}."
-            )
+        total_steps = check_positive_int(total_steps, "WarmupRsqrtCooldown.total_steps")
         for name, value in (("warmup_fraction", warmup_fraction),
                             ("cooldown_fraction", cooldown_fraction)):
             if not 0.0 <= value < 1.0:

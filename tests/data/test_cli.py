@@ -101,7 +101,9 @@ def test_data_caption_from_tfrecord_npz_and_csv(synth_dir, tmp_path, capsys):
     assert "variant=low" in out and "eart" in out
 
 
-def test_tokenizer_train(synth_dir, tmp_path, capsys):
+@pytest.mark.parametrize("flag", ["--text-length", "--sequence-length"])
+def test_tokenizer_train(synth_dir, tmp_path, capsys, flag):
+    """`--sequence-length` is the flag's old name; command lines written with it still work."""
     out = tmp_path / "tok"
     argv = [
         "tokenizer",
@@ -112,7 +114,7 @@ def test_tokenizer_train(synth_dir, tmp_path, capsys):
         "150",
         "--out",
         str(out),
-        "--text-length",
+        flag,
         "48",
     ]
     assert cli.main(argv) == 0

@@ -38,7 +38,7 @@ def artifacts(tmp_path_factory):
         "200",
         "--out",
         str(tok),
-        "--sequence-length",
+        "--text-length",
         str(TEXT_LENGTH),
     ]
     assert cli.main(argv) == 0

@@ -249,7 +249,7 @@ def test_set_override_with_python_tag_is_inert(tmp_path):
         ('{"steps": 10, "__class__": "os.system"}', "unknown field '__class__'"),
         ("[1, 2, 3]", "must hold a mapping"),
         ('{"steps": ', "not valid JSON"),
-        ('{"steps": "ten"}', "TrainConfig.steps: expected a positive int, received 'ten'"),
+        ('{"steps": "ten"}', "TrainConfig.steps: expected a positive integer, received 'ten'"),
         ('{"preset": "../../etc/passwd"}', "unknown preset"),
     ],
 )
