@@ -1,15 +1,22 @@
-"""``sensorlm data``: synthetic datasets and captions.
+"""``sensorlm data``: datasets and captions.
 
 ``sensorlm data synth``   generate people x days -> preprocess -> caption -> TFRecord shards.
+``sensorlm data build``   your own recordings -> the same dataset format (`_data_build`).
 ``sensorlm data caption`` caption days from an ``.npz``/``.csv`` file or show stored captions.
 """
 
 import argparse
 import json
 import os
-import secrets
 import sys
 
+from sensorlm_keras.commands._data_build import add_build_parser
+from sensorlm_keras.commands._dataset_options import (
+    add_dataset_write_options,
+    print_manifests,
+    resolve_salt,
+    write_options,
+)
 from sensorlm_keras.errors import ConfigError, DataError
 from sensorlm_keras.utils.validation import check_float, check_positive_int, check_seed
 
@@ -49,6 +56,7 @@ def add_parser(subparsers):
     sub = data.add_subparsers(dest="data_command", metavar="<sub-command>", required=True)
     _add_synth_parser(sub)
     _add_caption_parser(sub)
+    add_build_parser(sub)
 
 
 def _add_synth_parser(sub):
@@ -66,35 +74,7 @@ def _add_synth_parser(sub):
     synth.add_argument("--people", type=int, default=None,
                        help="number of simulated people sharing those days (consecutive days "
                        "each; default: one week per person, i.e. ceil(days / 7))")
-    synth.add_argument(
-        "--out", required=True, help="output directory (one sub-directory per split)"
-    )
-    synth.add_argument("--shards", type=int, default=1, help="shards per split (default 1)")
-    synth.add_argument(
-        "--seed", type=int, default=0, help="simulation and caption seed (default 0)"
-    )
-    synth.add_argument(
-        "--salt", default=None, help="salt for person-id pseudonyms (default $SENSORLM_SALT)"
-    )
-    synth.add_argument(
-        "--compression",
-        choices=("gzip", "none"),
-        default="gzip",
-        help="shard compression (default gzip)",
-    )
-    synth.add_argument(
-        "--splits",
-        default="0.8,0.1,0.1",
-        help="train,validation,test fractions by person (default 0.8,0.1,0.1)",
-    )
-    synth.add_argument(
-        "--missing-threshold",
-        type=float,
-        default=0.8,
-        help="drop days whose missing fraction exceeds this (default 0.8)",
-    )
-    synth.add_argument("--overwrite", action="store_true", help="replace an existing dataset")
-    synth.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_dataset_write_options(synth, "simulation and caption seed (default 0)")
     synth.set_defaults(func=run_synth)
 
 
@@ -128,19 +108,6 @@ def _add_caption_parser(sub):
 
 
 # ---------------------------------------------------------------------------- synth
-def _parse_fractions(text):
-    try:
-        values = [float(v) for v in text.split(",")]
-    except ValueError:
-        values = []
-    if len(values) != 3:
-        raise ConfigError(
-            f"--splits: expected three comma-separated fractions train,validation,test, "
-            f"received {text!r}."
-        )
-    return dict(zip(("train", "validation", "test"), values))
-
-
 def run_synth(args):
     from sensorlm_keras.data.dataset_builder import build_tfrecord_dataset
 
@@ -149,8 +116,7 @@ def run_synth(args):
     for name in ("days", "people", "shards"):
         check_positive_int(getattr(args, name), f"--{name}")
     check_seed(args.seed, "--seed")
-    fractions = _parse_fractions(args.splits)
-    salt, salt_source = _synth_salt(args.salt)
+    salt, salt_source = resolve_salt(args.salt)
     if args.people > args.days:
         raise ConfigError(
             f"--people: {args.people} people cannot share {args.days} day(s); expected at most "
@@ -161,14 +127,6 @@ def run_synth(args):
         days,
         args.out,
         salt=salt,
-        num_shards=args.shards,
-        compression=None if args.compression == "none" else "GZIP",
-        fractions=fractions,
-        split_method="rank",
-        missing_threshold=args.missing_threshold,
-        seed=args.seed,
-        progress=not args.no_progress,
-        overwrite=args.overwrite,
         extra={
             "generator": "SyntheticDayGenerator",
             "people": args.people,
@@ -176,31 +134,10 @@ def run_synth(args):
             "seed": args.seed,
             "salt_source": salt_source,
         },
+        **write_options(args),
     )
-    for split, manifest in manifests.items():
-        print(
-            f"{split}: {manifest.num_examples} examples in {len(manifest.shards)} shard(s), "
-            f"{manifest.extra.get('dropped_days', 0)} day(s) dropped -> "
-            f"{os.path.join(args.out, split)}"
-        )
+    print_manifests(manifests, args.out)
     return 0
-
-
-def _synth_salt(salt):
-    """``(salt, source)``: ``--salt``, else ``$SENSORLM_SALT``, else a random one (with a note)."""
-    from sensorlm_keras.data.pseudonym import SALT_ENV_VAR
-
-    if salt:
-        return salt, "argument"
-    salt = os.environ.get(SALT_ENV_VAR)
-    if salt:
-        return salt, "environment"
-    print(
-        f"note: no --salt or ${SALT_ENV_VAR}; using a random salt (pseudonyms are not "
-        "reproducible across runs).",
-        file=sys.stderr,
-    )
-    return secrets.token_hex(16), "random"
 
 
 def _synthetic_days(people, total_days, seed):

@@ -112,7 +112,9 @@ class TrainConfig:
         synthetic days of 500 people, batch 32, 2,000 steps (about 5 minutes of training on
         2 cores; the measured numbers are in the README, the diagnosis in docs/learning.md).
 
-        - Patches of 10 minutes x all 34 channels give 144 sensor tokens: every token sees a
+        - Patches of 10 minutes x all 34 channels give 144 sensor tokens (``patch_size``
+          ``[10, None]``: None is every channel of the dataset, so the recipe also trains on
+          a dataset of fewer channels, e.g. one `sensorlm data build` wrote): every token sees a
           10-minute slice of the whole body's signals, so a 20-minute activity spans two
           tokens with all its channels, and a step is ~10x cheaper than with (30, 2) patches.
         - 500 people so that the held-out test split (10% of the people) has over 200
@@ -229,7 +231,7 @@ _SMOKE = dict(
     synthetic_people=500,
     synthetic_days=7,
     preset="sensorlm_tiny",
-    model={"patch_size": [10, 34], "max_text_length": 64, "logit_bias_init": -3.5},
+    model={"patch_size": [10, None], "max_text_length": 64, "logit_bias_init": -3.5},
     text_length=48,
     vocabulary_size=1024,
     batch_size=32,

@@ -230,8 +230,12 @@ def _build_model(config, manifest, tokenizer):
     overrides.setdefault("sequence_length", int(manifest.num_timesteps))
     overrides["vocabulary_size"] = tokenizer.vocabulary_size
     overrides.setdefault("max_text_length", max(config.text_length, 64))
-    if "patch_size" in overrides:
-        overrides["patch_size"] = tuple(overrides["patch_size"])
+    if "patch_size" in overrides:  # a None side spans the whole axis (e.g. every channel)
+        height, width = overrides["patch_size"]
+        overrides["patch_size"] = (
+            overrides["sequence_length"] if height is None else height,
+            overrides["num_channels"] if width is None else width,
+        )
     model_class = SensorLMCoCa if config.preset in COCA_PRESETS else SensorLM
     model = model_class.from_preset(config.preset, **overrides)
     model.compile(

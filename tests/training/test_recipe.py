@@ -96,7 +96,7 @@ def test_named_recipes():
     assert long.preset == smoke.preset and long.model == smoke.model
     # Recipes hand out copies: changing one config's model dict leaves the next one alone.
     long.model["patch_size"] = [1, 1]
-    assert TrainConfig.recipe("long").model["patch_size"] == [10, 34]
+    assert TrainConfig.recipe("long").model["patch_size"] == [10, None]  # None: every channel
     with pytest.raises(ValueError, match="unknown recipe 'fast'"):
         TrainConfig.recipe("fast")
 

@@ -98,7 +98,8 @@ def on_days(values, lead, num_days):
 
 def events_of_day(intervals, d):
     """Events of day ``d`` from ``(kind, label, start, end)`` minute intervals counted from
-    midnight of day 0, and the label of its longest activity (``"none"`` without one).
+    midnight of day 0 (``end`` exclusive), and the label of its longest activity (``"none"``
+    without one; moods and sleep are never the label).
 
     A sleep interval keeps its wrap around midnight (at most 24 h); an activity is cut to the
     part inside the day. Events are in the order of their first minute inside the day.
@@ -115,7 +116,7 @@ def events_of_day(intervals, d):
         else:  # activities must not wrap: keep the part inside this day
             s, e = max(start, base), min(end, base + MINUTES_PER_DAY)
             event = Event(kind, label, s - base, e - 1 - base)
-            if e - s > longest_len:
+            if kind == "activity" and e - s > longest_len:
                 longest, longest_len = label, e - s
         found.append((max(start - base, 0), event))
     found.sort(key=lambda item: item[0])

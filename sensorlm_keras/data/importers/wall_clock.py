@@ -1,0 +1,89 @@
+"""Timestamps of imported files -> local wall-clock minutes (the rule every importer follows).
+
+The rule: **a day is a local wall-clock day**, midnight to midnight as the wearer's clock showed
+it. A timestamp with a UTC offset (``2024-03-10T03:05:00-04:00``) is read at its own clock
+reading (03:05), so a file whose offset changes at a daylight-saving switch, or a traveller's
+file, is still cut at the wearer's midnight. Every day therefore has 1440 wall-clock minutes:
+on a spring-forward day (1380 real minutes) the skipped hour is missing, on a fall-back day
+(1500 real minutes) the repeated hour's two readings of each minute are averaged. Order and
+duplicates are checked on the real (absolute) time when offsets are given, so the repeated hour
+is neither "time going backwards" nor a duplicate. Within one file, timestamps either all carry
+an offset or none does.
+"""
+
+import re
+
+import numpy as np
+
+from sensorlm_keras.errors import DataError
+
+_OFFSET = re.compile(r"\s*(?:Z|UTC|[+-]\d{2}:?\d{2})$")
+EXAMPLE_TIMESTAMP = "2024-05-01 07:30:00"
+
+
+def _to_minutes(stamps):
+    return stamps.to_numpy(dtype="datetime64[ns]").astype("datetime64[m]").astype(np.int64)
+
+
+def wall_clock_minutes(values, where, field):
+    """``(wall, absolute)`` int64 minutes since 1970-01-01 of timestamp strings.
+
+    Args:
+        values: a `pandas.Series` of timestamp strings (any ISO 8601 form, with or without an
+            offset; other unambiguous forms such as ``05/01/2024 07:30`` are parsed too).
+        where: a function ``row position -> "file line N"`` naming a row in errors.
+        field: the column name, for errors.
+
+    Returns:
+        ``(wall, absolute, has_offset)``: wall-clock minutes (the day cut), real minutes
+        (order and duplicate checks; equal to ``wall`` without offsets) and whether the values
+        carry offsets.
+
+    Raises:
+        DataError: an empty or unparsable timestamp, or offsets on some rows only; the message
+            names the row and the field.
+    """
+    import pandas as pd
+
+    text = values.astype("string").str.strip()
+    empty = text.isna() | (text == "")
+    if empty.any():
+        row = int(np.flatnonzero(empty.to_numpy())[0])
+        raise DataError(f"{where(row)}, column {field!r}: expected a timestamp such as "
+                        f"{EXAMPLE_TIMESTAMP!r}, received an empty value.")
+    offset = text.str.contains(_OFFSET, regex=True).to_numpy()
+    if offset.any() and not offset.all():
+        row = int(np.flatnonzero(offset != offset[0])[0])
+        raise DataError(
+            f"{where(row)}, column {field!r}: expected every timestamp of the file "
+            f"{'with' if offset[0] else 'without'} a UTC offset as on its first row, received "
+            f"{text.iloc[row]!r}."
+        )
+    wall_text = text.str.replace(_OFFSET, "", regex=True) if offset.any() else text
+    wall = _parse(pd, wall_text, where, field, text)
+    absolute = wall
+    if offset.any():
+        absolute = _parse(pd, text, where, field, text, utc=True).dt.tz_localize(None)
+    return _to_minutes(wall), _to_minutes(absolute), bool(offset.any())
+
+
+def _parse(pd, text, where, field, original, utc=False):
+    parsed = pd.to_datetime(text, errors="coerce", format="ISO8601", utc=utc)
+    bad = parsed.isna().to_numpy()
+    if bad.any():  # not ISO 8601: let pandas infer each of those rows' format
+        retry = pd.to_datetime(text[bad], errors="coerce", format="mixed", utc=utc)
+        parsed = parsed.copy()
+        parsed[bad] = retry
+        bad = parsed.isna().to_numpy()
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            f"{where(row)}, column {field!r}: expected a timestamp such as "
+            f"{EXAMPLE_TIMESTAMP!r}, received {original.iloc[row]!r}."
+        )
+    return parsed
+
+
+def minute_text(minute):
+    """``"2024-05-01 07:30"`` of an int minute since 1970-01-01."""
+    return str(np.datetime64(int(minute), "m")).replace("T", " ")
