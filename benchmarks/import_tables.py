@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import common  # noqa: E402
+from sensorlm_keras.data.preprocessing.plausible_ranges import PLAUSIBLE_RANGES  # noqa: E402
 
 IMPLEMENTATIONS = ("sensorlm", "pandas_pyarrow")
 CHANNELS = ("HR", "steps", "rr_med", "sdnn0595", "rmssd0595", "wrist_temperatures", "spo2",
@@ -47,7 +48,9 @@ def write_csv(path, people, days, channels):
         for p in range(people):
             frame = pd.DataFrame({"timestamp": text, "person": f"person{p:04d}"})
             for name in CHANNELS[:channels]:
-                frame[name] = np.round(base[name] * (1 + 0.05 * rng.standard_normal(len(text))), 2)
+                value = base[name] * (1 + 0.05 * rng.standard_normal(len(text)))
+                low, high = PLAUSIBLE_RANGES.get(name, (None, None))
+                frame[name] = np.round(np.clip(value, low, high), 2)
             frame.to_csv(f, index=False, header=(p == 0))
     return people * days * 1440
 

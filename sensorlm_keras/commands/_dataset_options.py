@@ -78,7 +78,7 @@ def print_manifests(manifests, out):
     """One line per written split."""
     for split, manifest in manifests.items():
         people = manifest.extra.get("num_people")
-        people = f" of {people} people" if people is not None else ""
+        people = "" if people is None else f" of {people} {'person' if people == 1 else 'people'}"
         print(
             f"{split}: {manifest.num_examples} examples{people} in {len(manifest.shards)} "
             f"shard(s), {manifest.extra.get('dropped_days', 0)} day(s) dropped (missing > "

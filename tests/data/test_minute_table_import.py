@@ -163,6 +163,8 @@ HEADER = "timestamp,person,HR,steps\n"
      r"offset"),
     ("2024-05-01 00:00,p1,60,0\n2030-05-01 00:00,p1,60,0\n",
      r"person 'p1': the timestamps span 2192 calendar days"),
+    ("2024-05-01 00:00,p1,60,0\n2024-05-01 00:01,p1,60,0,7\n",
+     r"bad.csv: expected a CSV table, Expected 4 columns, got 5: 2024-05-01 00:01,p1,60,0,7"),
 ])
 def test_bad_rows_name_the_file_line_and_column(tmp_path, body, expected):
     with pytest.raises(DataError, match=expected):
