@@ -15,6 +15,7 @@ examples:
   sensorlm eval --run runs/tiny --data data/synth/test --out eval/tiny --seeds 3
   sensorlm eval --run runs/tiny --data data/synth --classes run walk bike yoga --k-shots 1 5 all
   sensorlm eval --run runs/tiny --data days.npz --no-random-baseline
+  sensorlm eval --run runs/tiny --data data/mine --templates 'The user logged {}.' 'a {} session'
 
 data:
   a dataset root (its test split is used, see --split), a split directory with manifest.json,
@@ -49,6 +50,10 @@ _ARGUMENTS = (
     (("--classes",), dict(nargs="+", default=None, metavar="CLASS",
                           help="class names for zero-shot and probe (default: labels in the "
                           "data); quote names with spaces, e.g. 'strength training'")),
+    (("--templates",), dict(nargs="+", default=None, metavar="TEMPLATE",
+                            help="zero-shot prompt templates, each with one {} for the class "
+                            "name (e.g. 'The user logged {}.'), or one .txt file with a template "
+                            "a line (default: the 15 templates of the captions' phrasing)")),
     (("--include-none",), dict(action="store_true",
                                help="keep days without a logged activity as a class 'none'")),
     (("--k-shots",), dict(nargs="+", default=["1", "5", "10", "all"], metavar="K",
@@ -113,6 +118,22 @@ def _glob_matches(path):
     return any(c in path for c in "*?[") and bool(glob.glob(path))
 
 
+def _templates(values):
+    """``--templates``: the strings as given, or the lines of one ``.txt`` file; checked by
+    `check_templates` (one ``{}`` each)."""
+    from sensorlm_keras.evaluation.zero_shot import check_templates
+
+    if values is None:
+        return None
+    if len(values) == 1 and values[0].endswith(".txt"):
+        path = values[0]
+        if not os.path.isfile(path):
+            raise ConfigError(f"--templates: the file {path!r} does not exist.")
+        with open(path, encoding="utf-8") as f:
+            values = [line.strip() for line in f if line.strip()]
+    return check_templates(values, "--templates")
+
+
 def run_eval(args):
     for name in ("seeds", "batch_size", "probe_limit", "limit"):
         if getattr(args, name) is not None:  # --limit defaults to None (no limit)
@@ -131,6 +152,7 @@ def run_eval(args):
         args.data,
         out_dir=args.out,
         classes=args.classes,
+        templates=_templates(args.templates),
         k_shots=k_shots,
         seeds=args.seeds,
         include_none=args.include_none,

@@ -121,6 +121,22 @@ def test_cli_end_to_end_on_tfrecord_dataset(tiny, tmp_path, capsys):
     assert "none" not in report["data"].get("label_counts", {})
 
 
+def test_cli_templates_from_a_file_are_the_ones_used(tiny, tmp_path, capsys):
+    from sensorlm_keras.cli import main
+
+    templates = tmp_path / "templates.txt"
+    templates.write_text("The user logged {}.\n\na {} session\n")
+    out = tmp_path / "custom"
+    code = main(["eval", "--run", tiny["run_dir"], "--data", tiny["data_dir"], "--out", str(out),
+                 "--templates", str(templates), "--k-shots", "1", "--seeds", "1",
+                 "--no-random-baseline", "--no-plots", "--no-progress"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "2 prompt templates" in captured.out
+    report = json.loads((out / "report.json").read_text())
+    assert report["zero_shot"]["templates"] == ["The user logged {}.", "a {} session"]
+
+
 def test_cli_missing_paths_and_bad_options_are_one_line_errors(tiny, tmp_path, capsys):
     from sensorlm_keras.cli import main
 
@@ -130,6 +146,10 @@ def test_cli_missing_paths_and_bad_options_are_one_line_errors(tiny, tmp_path, c
         (["--run", tiny["run_dir"], "--data", str(tmp_path / "missing")], "does not exist"),
         (["--run", tiny["run_dir"], "--data", tiny["data_dir"], "--k-shots", "0"], "--k-shots"),
         (["--run", tiny["run_dir"], "--data", tiny["data_dir"], "--seeds", "0"], "--seeds"),
+        (["--run", tiny["run_dir"], "--data", tiny["data_dir"], "--templates", "no slot"],
+         "--templates: expected strings with exactly one '{}'"),
+        (["--run", tiny["run_dir"], "--data", tiny["data_dir"], "--templates", "x.txt"],
+         "--templates: the file 'x.txt' does not exist"),
         (["--run", tiny["run_dir"], "--data", str(tmp_path)], "neither a dataset"),
     ]
     broken = tmp_path / "broken_run"
