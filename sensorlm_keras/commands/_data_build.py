@@ -11,7 +11,7 @@ from sensorlm_keras.commands._dataset_options import (
 )
 from sensorlm_keras.utils.validation import check_positive_int, check_seed
 
-FORMATS = ("minute-table",)
+FORMATS = ("minute-table", "samples")
 
 _EPILOG = """\
 input formats (--format):
@@ -23,6 +23,10 @@ input formats (--format):
                 ignored for the day cut (DST days: the skipped hour is missing, the repeated
                 hour is averaged) and used for the order and duplicate checks.
 
+  samples       the same tables with timestamped samples at any rate (1 Hz heart rate, a
+                pedometer's counts every few seconds): each minute holds the mean of its
+                samples, the sum for steps; timestamps only have to be distinct.
+
 events (--events): CSV person,kind,label,start,end (kind activity|sleep|mood, end exclusive,
   empty for a mood): the days' semantic captions, and each day's longest activity is its label
   for `sensorlm eval`.
@@ -30,6 +34,7 @@ events (--events): CSV person,kind,label,start,end (kind activity|sleep|mood, en
 examples:
   sensorlm data build --input minutes.csv --events events.csv --out data/mine --salt s3cret
   sensorlm data build --input recordings/ --channels HR,steps --out data/mine
+  sensorlm data build --input hr_1hz.parquet --format samples --out data/mine
   -> data/mine/{train,validation,test}/manifest.json + *.tfrecord.gz
 """
 
@@ -78,7 +83,7 @@ def run_build(args):
     days, summary = read_minute_tables(
         args.input, channels=channels, timestamp_column=args.timestamp_column,
         person_column=args.person_column, events=args.events, chunk_rows=args.chunk_rows,
-        max_days=args.max_days, progress=options["progress"],
+        max_days=args.max_days, samples=args.format == "samples", progress=options["progress"],
     )
     _print_summary(summary)
     manifests = build_tfrecord_dataset(
@@ -92,8 +97,10 @@ def run_build(args):
 
 
 def _print_summary(summary):
-    print(f"Read {summary['rows']} rows of {summary['people']} people from {summary['files']} "
-          f"file(s): {summary['days']} days with data, channels {', '.join(summary['channels'])}.")
+    people = f"{summary['people']} {'person' if summary['people'] == 1 else 'people'}"
+    days = f"{summary['days']} day{'' if summary['days'] == 1 else 's'}"
+    print(f"Read {summary['rows']} rows of {people} from {summary['files']} file(s): {days} "
+          f"with data, channels {', '.join(summary['channels'])}.")
     if summary["empty_days"]:
         print(f"  dropped {summary['empty_days']} calendar day(s) without a valid value "
               f"(e.g. {', '.join(summary['empty_day_examples'][:3])})")

@@ -283,3 +283,45 @@ def test_the_smoke_recipe_trains_on_a_built_dataset(two_people, tmp_path):
     run = load_run(run_dir)
     assert run.schema.names == ("HR", "steps")
     assert run.model.sensor_encoder.patch_size == (10, 2)
+
+
+def test_samples_at_any_rate_become_minute_means_and_step_sums(tmp_path):
+    """1 Hz heart rate and 5-second step counts: a minute is the mean of its heart-rate
+    samples and the sum of its step counts (the reference: the same sums in NumPy)."""
+    rng = np.random.default_rng(0)
+    seconds = pd.date_range("2024-05-01 10:00", periods=3 * 60, freq="s")
+    hr = np.round(rng.uniform(60, 120, seconds.size), 1)
+    steps = np.where(np.arange(seconds.size) % 5 == 0, rng.integers(0, 10, seconds.size), np.nan)
+    frame = pd.DataFrame({"timestamp": seconds.strftime("%Y-%m-%d %H:%M:%S"), "person": "p1",
+                          "HR": hr, "steps": steps})
+    frame.to_csv(tmp_path / "samples.csv", index=False)
+    days, summary = read_minute_tables(tmp_path / "samples.csv", samples=True, chunk_rows=50)
+    day = days.raw[0]
+    for k in range(3):
+        np.testing.assert_allclose(day[600 + k, 0], hr[60 * k:60 * (k + 1)].mean(), rtol=1e-5)
+        assert day[600 + k, 1] == np.nansum(steps[60 * k:60 * (k + 1)])
+    assert np.isnan(day[603:]).all() and summary["rows"] == 180
+    # As a minute table the same file is refused: 60 rows share each minute.
+    with pytest.raises(DataError, match=r"samples.csv line 3, column 'timestamp': duplicated "
+                                        r"minute 2024-05-01 10:00 \(also on samples.csv line 2\)"):
+        read_minute_tables(tmp_path / "samples.csv")
+    # Samples must still be distinct and in order.
+    frame.iloc[[0, 1, 2, 2]].to_csv(tmp_path / "twice.csv", index=False)
+    with pytest.raises(DataError, match=r"twice.csv line 5, column 'timestamp': duplicated "
+                                        r"timestamp 2024-05-01 10:00:02.000"):
+        read_minute_tables(tmp_path / "twice.csv", samples=True)
+
+
+def test_cli_build_format_samples(tmp_path, capsys):
+    seconds = pd.date_range("2024-05-01 10:00", periods=600, freq="s")
+    frame = pd.DataFrame({"timestamp": seconds.strftime("%Y-%m-%d %H:%M:%S"), "person": "p1",
+                          "HR": 70.0, "steps": 1.0})
+    frame.to_csv(tmp_path / "s.csv", index=False)
+    out = tmp_path / "ds"
+    assert cli.main(["data", "build", "--input", str(tmp_path / "s.csv"), "--format", "samples",
+                     "--out", str(out), "--salt", "s", "--missing-threshold", "1",
+                     "--no-progress"]) == 0
+    assert "Read 600 rows of 1 person from 1 file(s): 1 day with data" in capsys.readouterr().out
+    manifest = json.loads((out / "train" / "manifest.json").read_text())
+    assert sum(s["num_examples"] for s in manifest["shards"]) == 1
+    assert manifest["extra"]["importer"] == "samples"

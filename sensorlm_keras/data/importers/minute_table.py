@@ -13,7 +13,7 @@ import numpy as np
 from sensorlm_keras.data.channel_schema import ChannelSchema
 from sensorlm_keras.data.event import MINUTES_PER_DAY
 from sensorlm_keras.data.importers.wall_clock import (
-    minute_text,
+    time_text,
     string_dtype,
     wall_clock_minutes,
 )
@@ -24,6 +24,9 @@ from sensorlm_keras.errors import ConfigError, DataError, describe
 from sensorlm_keras.utils.validation import check_float, check_positive_int
 
 TABLE_SUFFIXES = (".csv", ".csv.gz", ".parquet")
+SUM_CHANNELS = ("steps",)
+"""Channels whose minute value is the sum of its readings (counts); the others are means."""
+_TICK = {"m": "minute", "ms": "timestamp"}
 
 
 def table_files(path):
@@ -48,8 +51,13 @@ def table_files(path):
 
 def read_minute_tables(path, schema=None, channels=None, timestamp_column="timestamp",
                        person_column="person", events=None, chunk_rows=100_000, max_days=366,
-                       max_implausible_fraction=0.01, progress=False):
+                       max_implausible_fraction=0.01, samples=False, progress=False):
     """Read minute-level tables (one row per person and minute) into raw person-days.
+
+    With ``samples=True`` the rows are timestamped samples at any rate (1 Hz heart rate, a
+    pedometer's counts every few seconds, ...): each minute holds the mean of its samples, or
+    their sum for the count channels (`SUM_CHANNELS`: steps); timestamps then only have to be
+    distinct, not a minute apart.
 
     Each file has a timestamp column, a person column (or, for a directory of files, one file
     per person named after the person) and one column per channel, in physical units (any
@@ -71,6 +79,7 @@ def read_minute_tables(path, schema=None, channels=None, timestamp_column="times
         max_days: most calendar days one person may span (a stray timestamp decades away is
             refused instead of allocating decades of minutes).
         max_implausible_fraction: see above (default 0.01).
+        samples: rows are samples at any rate (see above) instead of one per minute.
         progress: show a tqdm bar of the rows read.
 
     Returns:
@@ -111,7 +120,8 @@ def read_minute_tables(path, schema=None, channels=None, timestamp_column="times
     used = schema.select(names)
     if isinstance(events, (str, os.PathLike)):
         events = read_event_log(events)
-    reader = _TableReader(used, timestamp_column, person_column, chunk_rows, fraction, progress)
+    reader = _TableReader(used, timestamp_column, person_column, chunk_rows, fraction, progress,
+                          "ms" if samples else "m")
     for f in files:
         person = None
         if person_column not in headers[f]:
@@ -185,7 +195,8 @@ def _channel_names(headers, schema, channels, timestamp_column, person_column):
 class _TableReader:
     """Chunked reading and row checks; keeps, per person, the minutes and their values."""
 
-    def __init__(self, schema, timestamp_column, person_column, chunk_rows, fraction, progress):
+    def __init__(self, schema, timestamp_column, person_column, chunk_rows, fraction, progress,
+                 unit):
         self.schema = schema
         self.timestamp_column = timestamp_column
         self.person_column = person_column
@@ -197,6 +208,7 @@ class _TableReader:
         self.rows = 0
         self.implausible = dict.fromkeys(schema.names, 0)
         self.bar = _bar(progress)
+        self.unit = unit  # of the real time the order and duplicate checks compare
 
     def read(self, path, header, person):
         name = os.path.basename(path)
@@ -216,7 +228,7 @@ class _TableReader:
     def _read_file(self, path, name, present, person, fast):
         counts = {"observed": np.zeros(len(self.schema), np.int64),
                   "bad": np.zeros(len(self.schema), np.int64), "first": {}}
-        last = {}  # person -> (absolute minute, line) of the file's previous row
+        last = {}  # person -> (real time, line) of the file's previous row
         start = 0
         for chunk in _chunks(path, self.timestamp_column, self.person_column, present,
                              self.chunk_rows, person, fast):
@@ -240,7 +252,7 @@ class _TableReader:
             return _row_name(name, start + row)
 
         wall, absolute, offset = wall_clock_minutes(chunk[self.timestamp_column], where,
-                                                    self.timestamp_column)
+                                                    self.timestamp_column, self.unit)
         if counts.setdefault("offset", offset) != offset:  # chunks of one file agree
             raise DataError(
                 f"{where(0)}, column {self.timestamp_column!r}: expected every timestamp of the "
@@ -262,7 +274,8 @@ class _TableReader:
         bounds = np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=len(people)))])
         for k, pid in enumerate(people):
             rows = order[bounds[k]:bounds[k + 1]]
-            _check_order(absolute[rows], rows, last.get(pid), where, self.timestamp_column)
+            _check_order(absolute[rows], rows, last.get(pid), where, self.timestamp_column,
+                         self.unit)
             last[pid] = (int(absolute[rows[-1]]), where(int(rows[-1])))
             self.people.setdefault(str(pid), []).append(
                 (wall[rows], absolute[rows], values[rows], file_index, rows + start)
@@ -382,9 +395,10 @@ def _arrow_csv_chunks(path, columns, present, chunk_rows):
         raise _FastReaderRefused(str(err)) from None
 
 
-def _check_order(absolute, rows, previous, where, field):
-    """Timestamps of one person within a file must increase, one row a minute; ``previous`` is
-    ``(absolute minute, row name)`` of the person's last row in the file's previous chunk."""
+def _check_order(absolute, rows, previous, where, field, unit):
+    """Timestamps of one person within a file must increase (by at least a minute for minute
+    tables: ``unit="m"``); ``previous`` is ``(real time, row name)`` of the person's last row in
+    the file's previous chunk."""
     head = [] if previous is None else [previous[0]]
     series = np.concatenate([np.asarray(head, dtype=np.int64), absolute])
     step = np.diff(series)
@@ -397,10 +411,10 @@ def _check_order(absolute, rows, previous, where, field):
         return previous[1] if (previous is not None and i == 0) else where(int(rows[i - offset]))
 
     if step[k] == 0:
-        raise DataError(f"{name(k + 1)}, column {field!r}: duplicated minute "
-                        f"{minute_text(series[k + 1])} (also on {name(k)}).")
+        raise DataError(f"{name(k + 1)}, column {field!r}: duplicated {_TICK[unit]} "
+                        f"{time_text(series[k + 1], unit)} (also on {name(k)}).")
     raise DataError(f"{name(k + 1)}, column {field!r}: time goes backwards, "
-                    f"{minute_text(series[k + 1])} after {minute_text(series[k])} "
+                    f"{time_text(series[k + 1], unit)} after {time_text(series[k], unit)} "
                     f"({name(k)}); sort the file by person and time.")
 
 
@@ -452,7 +466,8 @@ def _to_days(reader, schema, events, max_days):
 
 def _person_cube(reader, person, schema, max_days):
     """``(wall, first day, cube)``: the person's float32 ``(days, 1440, C)`` minute grid; the
-    repeated hour of a fall-back day (two readings of one wall-clock minute) is averaged."""
+    repeated hour of a fall-back day (two readings of one wall-clock minute) is averaged (summed
+    for `SUM_CHANNELS`), as the samples of one minute are."""
     parts = reader.people[person]
     wall = np.concatenate([p[0] for p in parts])
     values = np.concatenate([p[2] for p in parts])
@@ -469,12 +484,13 @@ def _person_cube(reader, person, schema, max_days):
     cell = wall - first_day * MINUTES_PER_DAY
     size = span * MINUTES_PER_DAY
     cube = np.full((size, schema.num_channels), np.nan, dtype=np.float32)
-    for j in range(schema.num_channels):
+    for j, name in enumerate(schema.names):
         ok = np.isfinite(values[:, j])
         total = np.bincount(cell[ok], weights=values[ok, j], minlength=size)
         count = np.bincount(cell[ok], minlength=size)
         has = count > 0
-        cube[has, j] = (total[has] / count[has]).astype(np.float32)
+        minute = total[has] if name in SUM_CHANNELS else total[has] / count[has]
+        cube[has, j] = minute.astype(np.float32)
     return wall, first_day, cube.reshape(span, MINUTES_PER_DAY, schema.num_channels)
 
 
@@ -491,5 +507,6 @@ def _check_across_files(reader, parts):
             row = int(part[4][k - int(np.flatnonzero(origin == origin[k])[0])])
             return _row_name(reader.files[part[3]], row)
 
-        raise DataError(f"{name(b)}: duplicated minute {minute_text(absolute[a])} (also on "
+        raise DataError(f"{name(b)}: duplicated {_TICK[reader.unit]} "
+                        f"{time_text(absolute[a], reader.unit)} (also on "
                         f"{name(a)}).")

@@ -5,7 +5,8 @@ it. A timestamp with a UTC offset (``2024-03-10T03:05:00-04:00``) is read at its
 reading (03:05), so a file whose offset changes at a daylight-saving switch, or a traveller's
 file, is still cut at the wearer's midnight. Every day therefore has 1440 wall-clock minutes:
 on a spring-forward day (1380 real minutes) the skipped hour is missing, on a fall-back day
-(1500 real minutes) the repeated hour's two readings of each minute are averaged. Order and
+(1500 real minutes) the repeated hour's two readings of each minute are averaged (summed for
+counts such as steps). Order and
 duplicates are checked on the real (absolute) time when offsets are given, so the repeated hour
 is neither "time going backwards" nor a duplicate. Within one file, timestamps either all carry
 an offset or none does.
@@ -31,23 +32,25 @@ def string_dtype():
     return "string[pyarrow]"
 
 
-def _to_minutes(stamps):
-    return stamps.to_numpy(dtype="datetime64[ns]").astype("datetime64[m]").astype(np.int64)
+def _to_ticks(stamps, unit):
+    return stamps.to_numpy(dtype="datetime64[ns]").astype(f"datetime64[{unit}]").astype(np.int64)
 
 
-def wall_clock_minutes(values, where, field):
-    """``(wall, absolute)`` int64 minutes since 1970-01-01 of timestamp strings.
+def wall_clock_minutes(values, where, field, unit="m"):
+    """``(wall, absolute, has_offset)`` of timestamp strings.
 
     Args:
         values: a `pandas.Series` of timestamp strings (any ISO 8601 form, with or without an
             offset; other unambiguous forms such as ``05/01/2024 07:30`` are parsed too).
         where: a function ``row position -> "file line N"`` naming a row in errors.
         field: the column name, for errors.
+        unit: the unit of ``absolute``: ``"m"`` (minutes, for minute tables) or ``"ms"``
+            (milliseconds, for samples at any rate).
 
     Returns:
-        ``(wall, absolute, has_offset)``: wall-clock minutes (the day cut), real minutes
-        (order and duplicate checks; equal to ``wall`` without offsets) and whether the values
-        carry offsets.
+        ``(wall, absolute, has_offset)``: int64 wall-clock minutes since 1970-01-01 (the day
+        cut), int64 real time since 1970-01-01 in ``unit`` (order and duplicate checks; the
+        wall-clock time without offsets) and whether the values carry offsets.
 
     Raises:
         DataError: an empty or unparsable timestamp, or offsets on some rows only; the message
@@ -74,7 +77,7 @@ def wall_clock_minutes(values, where, field):
     absolute = wall
     if offset.any():
         absolute = _parse(pd, text, where, field, text, utc=True).dt.tz_localize(None)
-    return _to_minutes(wall), _to_minutes(absolute), bool(offset.any())
+    return _to_ticks(wall, "m"), _to_ticks(absolute, unit), bool(offset.any())
 
 
 def _parse(pd, text, where, field, original, utc=False):
@@ -94,6 +97,7 @@ def _parse(pd, text, where, field, original, utc=False):
     return parsed
 
 
-def minute_text(minute):
-    """``"2024-05-01 07:30"`` of an int minute since 1970-01-01."""
-    return str(np.datetime64(int(minute), "m")).replace("T", " ")
+def time_text(value, unit="m"):
+    """``"2024-05-01 07:30"`` (``unit="m"``) or ``"2024-05-01 07:30:00.020"`` (``"ms"``) of an
+    int time since 1970-01-01."""
+    return str(np.datetime64(int(value), unit)).replace("T", " ")
