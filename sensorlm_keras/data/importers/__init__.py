@@ -1,7 +1,8 @@
 """Importers of a researcher's own recordings: files -> `WearableDays` for `build_tfrecord_dataset`.
 
-- `read_minute_tables` (``minute_table``): minute-level CSV / Parquet tables of one or several
-  people, chunked, checked row by row.
+- `read_minute_tables` (``minute_table``): minute-level CSV / Parquet tables (or samples at any
+  rate) of one or several people -> days; `TableReader` (``table_reader``) reads the files in
+  chunks and checks them row by row.
 - `read_event_log` (``event_log``): activities, sleep and moods as ``person,kind,label,start,end``.
 - `wall_clock`: the day rule every importer follows (local wall-clock days; DST days handled).
 
