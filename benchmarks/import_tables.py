@@ -87,8 +87,8 @@ def child(args):
     common.emit({
         "benchmark": "import_tables", "impl": args.impl, "rows": args.rows,
         "days": int(num_days), "seconds": round(seconds, 3),
-        "rows_per_second": round(args.rows / seconds), "peak_rss_gb": round(common.peak_rss_gb(), 3),
-        "imports_rss_gb": round(imports_rss, 3),
+        "rows_per_second": round(args.rows / seconds),
+        "peak_rss_gb": round(common.peak_rss_gb(), 3), "imports_rss_gb": round(imports_rss, 3),
         "chunk_rows": args.chunk_rows if args.impl == "sensorlm" else None,
     })
 

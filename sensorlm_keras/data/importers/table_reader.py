@@ -74,7 +74,8 @@ class TableReader:
             self._forget(len(self.files) - 1)
             self._read_file(path, name, present, person, fast=False)
             if str(refused).startswith("CSV parse error"):  # a row pandas would misalign
-                raise DataError(f"{name}: expected a CSV table, {str(refused)[16:200].strip()}") from None
+                detail = str(refused)[len("CSV parse error:"):200].strip()
+                raise DataError(f"{name}: expected a CSV table, {detail}") from None
 
     def _read_file(self, path, name, present, person, fast):
         counts = {"observed": np.zeros(len(self.schema), np.int64),
