@@ -64,7 +64,7 @@ def add_build_parser(sub):
     build.add_argument("--max-days", type=int, default=366,
                        help="most calendar days one person may span (default 366)")
     build.add_argument("--chunk-rows", type=int, default=100_000,
-                       help="rows read at once (default 100000; bounds memory)")
+                       help="rows read at once (default 100000)")
     add_dataset_write_options(build, "caption seed (default 0)")
     build.set_defaults(func=run_build)
 

@@ -1,8 +1,8 @@
 """`read_minute_tables`: minute-level CSV / Parquet tables of several people -> `WearableDays`.
 
-Files are read in chunks (bounded memory: what is kept is one float32 value per channel and
-minute, never the file's text), checked row by row (every error names the file, the line and
-the column), cut into local wall-clock days (`wall_clock`) and joined with an optional event
+Files are read in chunks (what is kept of a row is its channels as float32 and three int64:
+wall-clock minute, real time and line, never the file's text), checked row by row (every
+error names the file, the line and the column), cut into local wall-clock days (`wall_clock`) and joined with an optional event
 log (`read_event_log`) for semantic captions and activity labels.
 """
 
