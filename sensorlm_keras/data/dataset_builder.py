@@ -8,6 +8,7 @@ import numpy as np
 from sensorlm_keras.data.person_split import split_by_person
 from sensorlm_keras.data.wearable_days import WearableDays
 from sensorlm_keras.errors import ConfigError, describe
+from sensorlm_keras.utils.progress import progress_bar
 from sensorlm_keras.utils.validation import check_positive_int
 
 
@@ -16,16 +17,6 @@ def caption_seed(seed, person_id, day_index):
     example's caption randomness does not depend on batching or on the other examples."""
     text = f"{int(seed)}\x1f{person_id}\x1f{int(day_index)}".encode("utf-8")
     return int.from_bytes(hashlib.sha256(text).digest()[:4], "big") & 0x7FFFFFFF
-
-
-def _progress_bar(total, enabled, description):
-    if not enabled:
-        return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # tqdm is optional
-        return None
-    return tqdm(total=total, desc=description, unit="day")
 
 
 def build_tfrecord_dataset(
@@ -91,7 +82,7 @@ def build_tfrecord_dataset(
     out_dir = os.fspath(out_dir)
     splits = split_by_person(days.person_ids, fractions, method=split_method)
     generator = CaptionGenerator(schema=days.schema, seed=seed)
-    bar = _progress_bar(len(days), progress, "caption + write")
+    bar = progress_bar(progress, "caption + write", "day", total=len(days))
     manifests = {}
     try:
         for split, rows in splits.items():

@@ -13,6 +13,7 @@ import numpy as np
 from sensorlm_keras.data.importers.wall_clock import string_dtype, time_text, wall_clock_minutes
 from sensorlm_keras.data.preprocessing.plausible_ranges import range_bounds
 from sensorlm_keras.errors import DataError
+from sensorlm_keras.utils.progress import progress_bar
 
 TICK_NAMES = {"m": "minute", "ms": "timestamp"}
 """What a repeated real time is called in errors, per resolution."""
@@ -58,7 +59,7 @@ class TableReader:
         self.files = []
         self.rows = 0
         self.implausible = dict.fromkeys(schema.names, 0)
-        self.bar = _bar(progress)
+        self.bar = progress_bar(progress, "read tables", "row", unit_scale=True)
         self.unit = unit  # of the real time the order and duplicate checks compare
 
     def read(self, path, header, person):
@@ -177,16 +178,6 @@ class TableReader:
     def close(self):
         if self.bar is not None:
             self.bar.close()
-
-
-def _bar(progress):
-    if not progress:
-        return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # tqdm is optional
-        return None
-    return tqdm(desc="read tables", unit="row", unit_scale=True)
 
 
 class _FastReaderRefused(Exception):
