@@ -6,6 +6,13 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # One core per xdist worker (`pytest -n 2` on 2 cores), inherited by the backend
+    # subprocesses: two workers whose OpenMP / Eigen pools each spin on every core slowed the
+    # PyTorch reduced main job past its 15-minute limit in CI; alone it runs 363 s with one
+    # thread against 314 s with two (docs/performance.md).
+    for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS"):
+        os.environ.setdefault(_var, "1")
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:

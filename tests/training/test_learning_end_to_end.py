@@ -37,7 +37,7 @@ def test_reduced_main_job_learns_on_held_out_people(backend, tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "sensorlm_keras.cli", "train", "--smoke", "--quiet",
          "--run-dir", str(run_dir), *REDUCED],
-        env=backend_env(backend), cwd=ROOT, capture_output=True, text=True, timeout=900,
+        env=backend_env(backend), cwd=ROOT, capture_output=True, text=True, timeout=1500,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     with open(os.path.join(run_dir, "report", "report.json"), encoding="utf-8") as f:
