@@ -164,7 +164,8 @@ HEADER = "timestamp,person,HR,steps\n"
     ("2024-05-01 00:00,p1,60,0\n2030-05-01 00:00,p1,60,0\n",
      r"person 'p1': the timestamps span 2192 calendar days"),
     ("2024-05-01 00:00,p1,60,0\n2024-05-01 00:01,p1,60,0,7\n",
-     r"bad.csv: expected a CSV table, Expected 4 columns, got 5: 2024-05-01 00:01,p1,60,0,7"),
+     r"bad.csv line 3: expected a CSV table, Expected 4 columns, got 5: "
+     r"2024-05-01 00:01,p1,60,0,7"),
 ])
 def test_bad_rows_name_the_file_line_and_column(tmp_path, body, expected):
     with pytest.raises(DataError, match=expected):
@@ -240,7 +241,8 @@ def test_bad_event_rows_are_named(tmp_path, row, expected):
 def test_cli_build_writes_a_dataset_train_reads(two_people, tmp_path, capsys):
     path, _, _ = two_people
     events = _write_events(tmp_path / "events.csv", [
-        ("p01", "activity", "run", "2024-05-02 07:00", "2024-05-02 07:40")])
+        ("p01", "activity", "run", "2024-05-02 07:00", "2024-05-02 07:40"),
+        ("p77", "activity", "run", "2024-05-02 07:00", "2024-05-02 07:40")])
     out = tmp_path / "ds"
     argv = ["data", "build", "--input", str(path), "--events", str(events), "--out", str(out),
             "--salt", "s", "--splits", "0.5,0.5,0", "--no-progress"]
@@ -248,8 +250,12 @@ def test_cli_build_writes_a_dataset_train_reads(two_people, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "Read 3600 rows of 2 people from 1 file(s): 3 days with data, channels HR, steps." \
         in printed
-    manifests = {s: json.loads((out / s / "manifest.json").read_text())
-                 for s in ("train", "validation")}
+    assert "ignored the events of people without data: p77" in printed
+    texts = {s: (out / s / "manifest.json").read_text() for s in ("train", "validation")}
+    # Raw person ids are printed for the user, never stored (the shards hold pseudonyms).
+    assert not any(p in text for text in texts.values() for p in ("p01", "p02", "p77"))
+    manifests = {s: json.loads(text) for s, text in texts.items()}
+    assert manifests["train"]["extra"]["import_summary"]["events_of_unknown_people"] == 1
     assert sorted(m["extra"]["num_people"] for m in manifests.values()) == [1, 1]
     assert all(m["channel_names"] == ["HR", "steps"] for m in manifests.values())
     assert sum(sum(s["num_examples"] for s in m["shards"]) for m in manifests.values()) == 3

@@ -4,8 +4,13 @@ Files are read in chunks (what is kept of a row is its channels as float32 and t
 wall-clock minute, real time and line, never the file's text), checked row by row (every
 error names the file, the line and the column), cut into local wall-clock days (`wall_clock`) and joined with an optional event
 log (`read_event_log`) for semantic captions and activity labels.
+
+`days_of_samples` (values on wall-clock minutes -> days) and `drop_implausible` are shared with
+the export importers (`apple_health`, `fitbit_takeout`): one place puts values on minutes and
+cuts days.
 """
 
+import collections.abc
 import os
 
 import numpy as np
@@ -14,6 +19,7 @@ from sensorlm_keras.data.channel_schema import ChannelSchema
 from sensorlm_keras.data.event import MINUTES_PER_DAY
 from sensorlm_keras.data.importers.table_reader import TICK_NAMES, TableReader, row_name
 from sensorlm_keras.data.importers.wall_clock import time_text
+from sensorlm_keras.data.preprocessing.plausible_ranges import range_bounds
 from sensorlm_keras.data.preprocessing.recording_days import events_of_day
 from sensorlm_keras.data.wearable_days import WearableDays
 from sensorlm_keras.errors import ConfigError, DataError, describe
@@ -157,18 +163,25 @@ def _file_person(path):
     return name
 
 
+def channel_subset(channels, allowed, expected, note=""):
+    """``set(channels)`` of a ``channels`` argument: a list of names, each one in ``allowed``
+    (``expected`` and ``note`` word the error); ``None`` is all of ``allowed``."""
+    if channels is None:
+        return set(allowed)
+    if isinstance(channels, str) or not all(isinstance(c, str) for c in channels):
+        raise ConfigError(f"channels: expected a list of channel names, received "
+                          f"{describe(channels)}.")
+    unknown = [c for c in channels if c not in allowed]
+    if unknown:
+        raise ConfigError(f"channels: expected {expected}, received {unknown}{note}.")
+    return set(channels)
+
+
 def _channel_names(headers, schema, channels, timestamp_column, person_column):
     """The channels of the dataset, in schema order."""
     if channels is not None:
-        if isinstance(channels, str) or not all(isinstance(c, str) for c in channels):
-            raise ConfigError(f"channels: expected a list of channel names, received "
-                              f"{describe(channels)}.")
-        unknown = [c for c in channels if c not in schema]
-        if unknown:
-            raise ConfigError(f"channels: expected names of the {len(schema)}-channel schema, "
-                              f"received {unknown} (channels outside the schema are not "
-                              "supported yet).")
-        wanted = set(channels)
+        wanted = channel_subset(channels, schema, f"names of the {len(schema)}-channel schema",
+                                " (channels outside the schema are not supported yet)")
     else:
         wanted = set()
         for path, header in headers.items():
@@ -189,10 +202,75 @@ def _channel_names(headers, schema, channels, timestamp_column, person_column):
 
 def _to_days(reader, schema, events, max_days):
     """`WearableDays` of every person's calendar days that hold at least one valid value."""
+    days, counts = days_of_samples(_PersonSamples(reader), schema, events, max_days)
+    summary = {"files": len(reader.files), "rows": int(reader.rows), **counts,
+               "implausible_values": {k: v for k, v in reader.implausible.items() if v}}
+    return days, summary
+
+
+class _PersonSamples(collections.abc.Mapping):
+    """``person -> (wall, values)`` of a `TableReader`, concatenated (and checked across files)
+    when asked for: one person's arrays at a time."""
+
+    def __init__(self, reader):
+        self.reader = reader
+
+    def __getitem__(self, person):
+        parts = self.reader.people[person]
+        if len({p[3] for p in parts}) > 1:  # several files: the same real minute only once
+            _check_across_files(self.reader, parts)
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[2] for p in parts])
+
+    def __iter__(self):
+        return iter(self.reader.people)
+
+    def __len__(self):
+        return len(self.reader.people)
+
+
+def days_of_samples(people, schema, events, max_days):
+    """Values at local wall-clock minutes -> `WearableDays`: the one place that puts values on
+    minutes and cuts days (every importer ends here).
+
+    A minute holds the mean of its values, or their sum for `SUM_CHANNELS` (steps); the
+    repeated hour of a fall-back day (two readings of one wall-clock minute) is averaged (summed)
+    the same way. Each calendar day from a person's first to last value that holds at least one
+    valid value is a day; the person's events (wall-clock minutes since 1970, ``end``
+    exclusive, as `read_event_log` returns them) become its `Event` lists and its label.
+
+    Args:
+        people: mapping ``person -> (wall, values)``: int64 wall-clock minutes since
+            1970-01-01 (`wall_clock`) and float32 ``(n, C)`` values in ``schema`` order (NaN =
+            none); read one person at a time (a lazy mapping keeps one person in memory).
+        schema: `ChannelSchema` of the values' columns.
+        events: dict ``person -> [(kind, label, start, end), ...]``.
+        max_days: most calendar days one person may span.
+
+    Returns:
+        ``(days, counts)``: `WearableDays` (``info["date"]`` holds the dates) and a dict of
+        ``people, channels, days, empty_days, empty_day_examples, events,
+        events_of_unknown_people``.
+
+    Raises:
+        DataError: a person spanning more than ``max_days`` days, or no valid value at all.
+
+    Example:
+
+    ```python
+    import numpy as np
+    from sensorlm_keras.data import ChannelSchema
+    from sensorlm_keras.data.importers.minute_table import days_of_samples
+
+    wall = np.array([28_575_780, 28_575_780])          # 2024-05-01 07:00, twice
+    values = np.array([[60.0], [62.0]], np.float32)   # -> that minute's HR is 61
+    days, counts = days_of_samples({"p01": (wall, values)},
+                                   ChannelSchema.default().select(["HR"]), {}, 366)
+    ```
+    """
     raws, event_lists, persons, day_index, labels, dates = [], [], [], [], [], []
     empty_days = []
-    for person in sorted(reader.people):
-        wall, first_day, cube = _person_cube(reader, person, schema, max_days)
+    for person in sorted(people):
+        first_day, cube = _person_cube(person, *people[person], schema, max_days)
         intervals = [(k, label, s - first_day * MINUTES_PER_DAY, e - first_day * MINUTES_PER_DAY)
                      for k, label, s, e in events.get(person, [])]
         for d in range(cube.shape[0]):
@@ -215,26 +293,52 @@ def _to_days(reader, schema, events, max_days):
         day_index=np.asarray(day_index, dtype=np.int32), activity_labels=tuple(labels),
         schema=schema, info={"date": np.asarray(dates)},
     )
-    summary = {
-        "files": len(reader.files), "rows": int(reader.rows), "people": len(reader.people),
-        "channels": list(schema.names), "days": len(raws), "empty_days": len(empty_days),
-        "empty_day_examples": empty_days[:5],
-        "implausible_values": {k: v for k, v in reader.implausible.items() if v},
-        "events": int(sum(len(v) for p, v in events.items() if p in reader.people)),
-        "events_of_unknown_people": sorted(set(events) - set(reader.people))[:10],
+    counts = {
+        "people": len(people), "channels": list(schema.names), "days": len(raws),
+        "empty_days": len(empty_days), "empty_day_examples": empty_days[:5],
+        "events": int(sum(len(v) for p, v in events.items() if p in people)),
+        "events_of_unknown_people": sorted(set(events) - set(people))[:10],
     }
-    return days, summary
+    return days, counts
 
 
-def _person_cube(reader, person, schema, max_days):
-    """``(wall, first day, cube)``: the person's float32 ``(days, 1440, C)`` minute grid; the
-    repeated hour of a fall-back day (two readings of one wall-clock minute) is averaged (summed
-    for `SUM_CHANNELS`), as the samples of one minute are."""
-    parts = reader.people[person]
-    wall = np.concatenate([p[0] for p in parts])
-    values = np.concatenate([p[2] for p in parts])
-    if len({p[3] for p in parts}) > 1:  # several files: the same real minute only once
-        _check_across_files(reader, parts)
+def drop_implausible(values, schema, fraction, where):
+    """Set the values outside their channel's plausible range (`PLAUSIBLE_RANGES`) to NaN, in
+    place, as `read_minute_tables` does, for importers whose samples are not table rows.
+
+    Args:
+        values: float32 ``(n, C)`` array in ``schema`` order (NaN = none).
+        schema: `ChannelSchema`.
+        fraction: the most fraction of a channel's values that may be out of range; more means
+            the units cannot be right and is refused.
+        where: function ``sample index -> "file line N"`` naming a sample in errors.
+
+    Returns:
+        dict ``channel -> number of values dropped`` (channels with none left out).
+
+    Raises:
+        DataError: more than ``fraction`` of a channel's values out of range.
+    """
+    low, high = range_bounds(schema)
+    dropped = {}
+    for j, name in enumerate(schema.names):
+        x = values[:, j]
+        finite = np.isfinite(x)
+        out = finite & ((x < low[j]) | (x > high[j]))
+        bad, seen = int(out.sum()), int(finite.sum())
+        if bad > fraction * seen:
+            first = int(np.flatnonzero(out)[0])
+            raise DataError(f"{where(first)}: {bad} of {seen} {name} values are outside its "
+                            f"plausible range [{low[j]:g}, {high[j]:g}] (first {x[first]:g}); "
+                            "the units cannot be right.")
+        if bad:
+            x[out] = np.nan
+            dropped[name] = bad
+    return dropped
+
+
+def _person_cube(person, wall, values, schema, max_days):
+    """``(first day, cube)``: the person's float32 ``(days, 1440, C)`` minute grid."""
     first_day, last_day = int(wall.min() // MINUTES_PER_DAY), int(wall.max() // MINUTES_PER_DAY)
     span = last_day - first_day + 1
     if span > max_days:
@@ -253,7 +357,7 @@ def _person_cube(reader, person, schema, max_days):
         has = count > 0
         minute = total[has] if name in SUM_CHANNELS else total[has] / count[has]
         cube[has, j] = minute.astype(np.float32)
-    return wall, first_day, cube.reshape(span, MINUTES_PER_DAY, schema.num_channels)
+    return first_day, cube.reshape(span, MINUTES_PER_DAY, schema.num_channels)
 
 
 def _check_across_files(reader, parts):

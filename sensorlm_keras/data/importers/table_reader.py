@@ -75,8 +75,7 @@ class TableReader:
             self._forget(len(self.files) - 1)
             self._read_file(path, name, present, person, fast=False)
             if str(refused).startswith("CSV parse error"):  # a row pandas would misalign
-                detail = str(refused)[len("CSV parse error:"):200].strip()
-                raise DataError(f"{name}: expected a CSV table, {detail}") from None
+                raise DataError(_parse_error(path, name, str(refused))) from None
 
     def _read_file(self, path, name, present, person, fast):
         counts = {"observed": np.zeros(len(self.schema), np.int64),
@@ -259,6 +258,28 @@ def _check_order(absolute, rows, previous, where, field, unit):
     raise DataError(f"{name(k + 1)}, column {field!r}: time goes backwards, "
                     f"{time_text(series[k + 1], unit)} after {time_text(series[k], unit)} "
                     f"({name(k)}); sort the file by person and time.")
+
+
+def _parse_error(path, name, message):
+    """Arrow's CSV parse error as ``"<file> line N: expected a CSV table, ..."``.
+
+    Arrow says ``"Row #3: Expected 4 columns, got 5: <row>"`` when it parses on one thread and
+    leaves the row number out on several; the line is found here either way (the first line
+    whose text is the row Arrow quotes)."""
+    import gzip
+    import re
+
+    detail = message[len("CSV parse error:"):].strip()
+    detail = re.sub(r"^Row #\d+: ", "", detail)
+    quoted = detail.split(": ", 1)[1] if ": " in detail else None
+    line = None
+    if quoted:
+        opener = gzip.open if path.lower().endswith(".gz") else open
+        with opener(path, "rt", encoding="utf-8", errors="replace") as f:
+            line = next((i for i, text in enumerate(f, start=1)
+                         if text.rstrip("\r\n") == quoted), None)
+    where = name if line is None else f"{name} line {line}"
+    return f"{where}: expected a CSV table, {detail[:200]}"
 
 
 def row_name(file_name, row):
