@@ -9,9 +9,11 @@ from sensorlm_keras.commands._dataset_options import (
     resolve_salt,
     write_options,
 )
+from sensorlm_keras.errors import ConfigError
 from sensorlm_keras.utils.validation import check_positive_int, check_seed
 
-FORMATS = ("minute-table", "samples")
+FORMATS = ("minute-table", "samples", "apple-health", "fitbit", "windows")
+EXPORT_FORMATS = ("apple-health", "fitbit")
 
 _EPILOG = """\
 input formats (--format):
@@ -27,6 +29,28 @@ input formats (--format):
                 pedometer's counts every few seconds): each minute holds the mean of its
                 samples, the sum for steps; timestamps only have to be distinct.
 
+  apple-health  the Health app's "Export All Health Data": export.zip, export.xml or the
+                apple_health_export folder (one person: --person, default the file name).
+                HeartRate -> HR, StepCount -> steps (spread over the minutes a record
+                covers), OxygenSaturation x100 -> spo2, HeartRateVariabilitySDNN -> sdnn0595;
+                sleep analysis -> sleep events, workouts -> activity events. Each record sits
+                at its own clock reading (its UTC offset). iPhone + Watch: per channel and
+                minute one source counts (most steps; for the others most samples).
+
+  fitbit        a Fitbit export from Google Takeout: the Takeout folder or its
+                Fitbit/Global Export Data folder (heart_rate-, steps-, sleep-, exercise-*.json;
+                one person: --person, default the folder name). heart_rate, steps and
+                exercise times are UTC and are converted to --timezone (IANA name, default
+                the export's Profile.csv) for the day cut; sleep times are local already.
+
+  windows       labelled windows of any length and channels (a HAR dataset, sleep epochs,
+                stress windows) as .npz: 'sensor' (N, T, C) in physical units (NaN = missing;
+                z-scores with --zscored), 'channel_names' (C,), 'person_id' (N,), optional
+                'label', 'caption', 'split' (N,) strings and 'step_seconds'. Channels of the
+                34-channel schema keep its normalisation, the others get the train split's
+                mean and std (in the manifest and the exported model). The label is the
+                semantic caption and the class of `sensorlm eval --labels label`.
+
 events (--events): CSV person,kind,label,start,end (kind activity|sleep|mood, end exclusive,
   empty for a mood): the days' semantic captions, and each day's longest activity is its label
   for `sensorlm eval`.
@@ -35,6 +59,9 @@ examples:
   sensorlm data build --input minutes.csv --events events.csv --out data/mine --salt s3cret
   sensorlm data build --input recordings/ --channels HR,steps --out data/mine
   sensorlm data build --input hr_1hz.parquet --format samples --out data/mine
+  sensorlm data build --input export.zip --format apple-health --person me --out data/mine
+  sensorlm data build --input Takeout --format fitbit --timezone Europe/Berlin --out data/mine
+  sensorlm data build --input har_windows.npz --format windows --out data/har
   -> data/mine/{train,validation,test}/manifest.json + *.tfrecord.gz
 """
 
@@ -61,8 +88,17 @@ def add_build_parser(sub):
     build.add_argument("--timestamp-column", default="timestamp",
                        help="timestamp column (default timestamp)")
     build.add_argument("--person-column", default="person", help="person column (default person)")
-    build.add_argument("--max-days", type=int, default=366,
-                       help="most calendar days one person may span (default 366)")
+    build.add_argument("--person", default=None,
+                       help="person id of an apple-health or fitbit export (default: the "
+                       "input's file or folder name)")
+    build.add_argument("--timezone", default=None,
+                       help="fitbit: the wearer's IANA time zone, e.g. Europe/Berlin (default: "
+                       "the export's Profile.csv)")
+    build.add_argument("--max-days", type=int, default=None,
+                       help="most calendar days one person may span (default 366; 3660 for "
+                       "apple-health and fitbit)")
+    build.add_argument("--zscored", action="store_true",
+                       help="windows: the 'sensor' values are z-scores already")
     build.add_argument("--chunk-rows", type=int, default=100_000,
                        help="rows read at once (default 100000)")
     add_dataset_write_options(build, "caption seed (default 0)")
@@ -71,29 +107,94 @@ def add_build_parser(sub):
 
 def run_build(args):
     from sensorlm_keras.data.dataset_builder import build_tfrecord_dataset
-    from sensorlm_keras.data.importers import read_minute_tables
 
+    if args.max_days is None:
+        args.max_days = 3660 if args.format in EXPORT_FORMATS else 366
     for name in ("shards", "max_days", "chunk_rows"):
         check_positive_int(getattr(args, name), f"--{name.replace('_', '-')}")
     check_seed(args.seed, "--seed")
+    for option, formats in (("person", EXPORT_FORMATS), ("timezone", ("fitbit",))):
+        if getattr(args, option) is not None and args.format not in formats:
+            raise ConfigError(f"--{option}: applies to --format {' or '.join(formats)}, "
+                              f"received --format {args.format}.")
+    if args.zscored and args.format != "windows":
+        raise ConfigError(f"--zscored: applies to --format windows, received --format "
+                          f"{args.format}.")
     options = write_options(args)
     salt, salt_source = resolve_salt(args.salt)
-    channels = None if args.channels is None else [
-        c.strip() for c in args.channels.split(",") if c.strip()]
-    days, summary = read_minute_tables(
-        args.input, channels=channels, timestamp_column=args.timestamp_column,
-        person_column=args.person_column, events=args.events, chunk_rows=args.chunk_rows,
-        max_days=args.max_days, samples=args.format == "samples", progress=options["progress"],
-    )
+    if args.format == "windows":
+        return _build_windows(args, options, salt, salt_source)
+    days, summary = _read(args, options["progress"])
     _print_summary(summary)
     manifests = build_tfrecord_dataset(
         days, args.out, salt=salt,
         extra={"importer": args.format, "source": os.path.basename(os.path.normpath(args.input)),
-               "salt_source": salt_source, "import_summary": summary},
+               "salt_source": salt_source, "import_summary": _stored_summary(summary)},
         **options,
     )
     print_manifests(manifests, args.out)
     return 0
+
+
+def _build_windows(args, options, salt, salt_source):
+    from sensorlm_keras.data.labelled_windows import LabelledWindows
+    from sensorlm_keras.data.window_dataset_builder import build_window_dataset
+
+    for flag in ("events", "channels"):
+        if getattr(args, flag) is not None:
+            raise ConfigError(f"--{flag}: does not apply to --format windows (labels and "
+                              "channels come from the .npz file).")
+    windows = LabelledWindows.from_npz(args.input, zscored=args.zscored)
+    labels = "no labels" if windows.labels is None else (
+        f"{len(set(windows.labels))} labels")
+    print(f"Read {len(windows)} windows of {windows.num_timesteps} steps x "
+          f"{windows.num_channels} channels ({', '.join(windows.channel_names)}), step "
+          f"{windows.step_seconds:g} s, {len(set(windows.person_ids))} people, {labels}.")
+    manifests = build_window_dataset(
+        windows, args.out, salt=salt,
+        extra={"importer": "windows",
+               "source": os.path.basename(os.path.normpath(args.input)),
+               "salt_source": salt_source},
+        **options,
+    )
+    normalization = next(iter(manifests.values())).extra["normalization"]
+    train_split = [n for n, v in normalization.items() if v["source"] == "train split"]
+    if train_split:
+        print(f"  normalised on the train split: {', '.join(train_split)}")
+    print_manifests(manifests, args.out)
+    return 0
+
+
+def _read(args, progress):
+    from sensorlm_keras.data.importers import (
+        read_apple_health,
+        read_fitbit_takeout,
+        read_minute_tables,
+    )
+
+    channels = None if args.channels is None else [
+        c.strip() for c in args.channels.split(",") if c.strip()]
+    common = {"channels": channels, "events": args.events, "max_days": args.max_days,
+              "progress": progress}
+    if args.format == "apple-health":
+        return read_apple_health(args.input, person=args.person, **common)
+    if args.format == "fitbit":
+        return read_fitbit_takeout(args.input, timezone=args.timezone, person=args.person,
+                                   **common)
+    return read_minute_tables(
+        args.input, timestamp_column=args.timestamp_column, person_column=args.person_column,
+        chunk_rows=args.chunk_rows, samples=args.format == "samples", **common,
+    )
+
+
+def _stored_summary(summary):
+    """The import summary as the manifests keep it: counts only. The examples of empty days
+    and the people of unmatched events name raw person ids, which never reach the disk (the
+    shards hold pseudonyms); they are printed, not stored."""
+    stored = {k: v for k, v in summary.items()
+              if k not in ("empty_day_examples", "events_of_unknown_people")}
+    stored["events_of_unknown_people"] = len(summary.get("events_of_unknown_people", ()))
+    return stored
 
 
 def _print_summary(summary):
@@ -107,6 +208,8 @@ def _print_summary(summary):
     for channel, count in summary["implausible_values"].items():
         print(f"  dropped {count} implausible {channel} value(s) (outside the plausible range)")
     print(f"  joined {summary['events']} logged event(s)")
+    for note in summary.get("notes", []):
+        print(f"  {note}")
     if summary["events_of_unknown_people"]:
         print(f"  ignored the events of people without data: "
               f"{', '.join(summary['events_of_unknown_people'])}")

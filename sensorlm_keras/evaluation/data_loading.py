@@ -24,7 +24,7 @@ def dataset_split_dir(path, split):
 
 
 def load_evaluation_data(data, caption_variant="high_summary", split="test", limit=None,
-                         seed=0):
+                         seed=0, labels="auto"):
     """Turn what the user passes into `EvaluationData`.
 
     Args:
@@ -36,6 +36,9 @@ def load_evaluation_data(data, caption_variant="high_summary", split="test", lim
         split: split of a dataset root (default ``"test"``).
         limit: keep at most this many days (the first ones).
         seed: caption seed for `WearableDays`.
+        labels: where a TFRecord example's class comes from: ``"auto"``, ``"label"`` (the
+            stored label) or ``"events"`` (`EvaluationData.from_tfrecord`); an ``.npz`` file's
+            labels are its ``labels`` array.
 
     Returns:
         `EvaluationData`.
@@ -67,7 +70,7 @@ def load_evaluation_data(data, caption_variant="high_summary", split="test", lim
                 f"captions, mask, person_ids, channel_names, events); {error}."
             ) from None
     elif isinstance(data, (str, os.PathLike)):
-        result = _from_path(os.fspath(data), caption_variant, split, limit)
+        result = _from_path(os.fspath(data), caption_variant, split, limit, labels)
     else:
         raise InputValidationError(
             "data: expected a TFRecord dataset path, an .npz file, WearableDays, a dict of "
@@ -78,12 +81,17 @@ def load_evaluation_data(data, caption_variant="high_summary", split="test", lim
     return result
 
 
-def _from_path(path, caption_variant, split, limit):
+def _from_path(path, caption_variant, split, limit, labels):
     """`EvaluationData` of an ``.npz`` file, a dataset root or split directory, a directory of
     shards, or a shard file or glob."""
     import glob
 
     if os.path.isfile(path) and path.lower().endswith(".npz"):
+        if labels == "events":
+            raise InputValidationError(
+                f"labels: 'events' needs a TFRecord dataset with logged events; the .npz file "
+                f"{path!r} has a 'labels' array at most."
+            )
         return EvaluationData.from_npz(path)
     if os.path.isdir(path):
         split_dir = dataset_split_dir(path, split)
@@ -96,7 +104,8 @@ def _from_path(path, caption_variant, split, limit):
                 "*.tfrecord[.gz] shards."
             )
         return EvaluationData.from_tfrecord(split_dir or path, caption_variant=caption_variant,
-                                            limit=limit)
+                                            limit=limit, labels=labels)
     if os.path.isfile(path) or glob.glob(path):
-        return EvaluationData.from_tfrecord(path, caption_variant=caption_variant, limit=limit)
+        return EvaluationData.from_tfrecord(path, caption_variant=caption_variant, limit=limit,
+                                            labels=labels)
     raise DataError(f"data: the path {path!r} does not exist.")

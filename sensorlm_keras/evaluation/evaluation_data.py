@@ -9,6 +9,8 @@ import numpy as np
 from sensorlm_keras.errors import DataError, InputValidationError, describe
 
 NO_ACTIVITY = "none"
+LABEL_SOURCES = ("auto", "label", "events")
+"""Where a stored example's class label comes from (`EvaluationData.from_tfrecord`)."""
 
 
 def activity_label_from_events(events):
@@ -236,14 +238,19 @@ class EvaluationData:
         )
 
     @classmethod
-    def from_tfrecord(cls, source, caption_variant="high_summary", limit=None):
+    def from_tfrecord(cls, source, caption_variant="high_summary", limit=None, labels="auto"):
         """Examples of a TFRecord split (anything `resolve_shards` accepts).
 
-        Labels come from the stored events when there are any (`activity_label_from_events`:
-        the longest activity of at least 20 minutes, the one the caption names first), else
-        from the stored ``activity_label``.
+        ``labels`` says where each example's class comes from: ``"events"``, the stored events
+        (`activity_label_from_events`: the longest activity of at least 20 minutes, the one the
+        caption names first; ``"none"`` without one); ``"label"``, the stored
+        ``activity_label`` (a labelled window's label); ``"auto"`` (default), the events when
+        the example has any, else the stored label.
         """
         from sensorlm_keras.data.tfrecord import read_examples
+        from sensorlm_keras.utils.validation import check_choice
+
+        labels_from = check_choice(labels, "labels", LABEL_SOURCES, error=InputValidationError)
 
         rows = read_examples(source, variants=[caption_variant], verify="auto")
         if limit is not None:
@@ -261,7 +268,7 @@ class EvaluationData:
             mask.append(example["mask"])
             captions.append(example["captions"][caption_variant])
             label = example["activity_label"] or NO_ACTIVITY
-            if example["events"]:  # the caption's rule, whatever the stored label says
+            if labels_from == "events" or (labels_from == "auto" and example["events"]):
                 label = activity_label_from_events(example["events"])
             labels.append(label)
             events.append(example["events"])

@@ -65,7 +65,7 @@ def _json_default(value):
 def evaluate_run(run, data, out_dir=None, classes=None, k_shots=DEFAULT_K_SHOTS, seeds=5,
                  templates=None, include_none=False, probe_data=None, probe_limit=1000,
                  random_baseline=True, caption_variant=None, split="test", limit=None,
-                 ks=DEFAULT_KS, batch_size=64, plots=True, progress=True):
+                 ks=DEFAULT_KS, batch_size=64, plots=True, progress=True, labels="auto"):
     """Evaluate a trained run: retrieval, zero-shot activity recognition and few-shot linear
     probes (with a random-init encoder baseline) on a test set; write ``report.json`` and PNGs.
 
@@ -79,7 +79,9 @@ def evaluate_run(run, data, out_dir=None, classes=None, k_shots=DEFAULT_K_SHOTS,
         classes: zero-shot / probe class names (default: the labels found in the data).
         k_shots: linear-probe shots per class (ints and/or ``"all"``; default 1, 5, 10, all).
         seeds: repetitions of each finite ``k`` (default 5).
-        templates: zero-shot prompt templates (default `DEFAULT_PROMPT_TEMPLATES`).
+        templates: zero-shot prompt templates (default: the ``zero_shot_templates`` of the
+            evaluated split's manifest, e.g. `WINDOW_PROMPT_TEMPLATES` for labelled windows,
+            else `DEFAULT_PROMPT_TEMPLATES`).
         include_none: keep days without a logged activity as a class ``"none"``.
         probe_data: training days of the linear probe (anything `load_evaluation_data`
             accepts; a dataset root gives its ``train`` split).
@@ -94,6 +96,9 @@ def evaluate_run(run, data, out_dir=None, classes=None, k_shots=DEFAULT_K_SHOTS,
         batch_size: encoder batch size.
         plots: write the PNG figures.
         progress: print stage messages and progress bars to stderr.
+        labels: where the class of a stored example comes from: ``"auto"`` (its logged events
+            when it has any, else its stored label), ``"label"`` (the stored label, e.g. of
+            labelled windows) or ``"events"`` (`EvaluationData.from_tfrecord`).
 
     Returns:
         the report dict (also written to ``<out_dir>/report.json``).
@@ -112,6 +117,7 @@ def evaluate_run(run, data, out_dir=None, classes=None, k_shots=DEFAULT_K_SHOTS,
         classes=classes, k_shots=k_shots, seeds=seeds, templates=templates,
         include_none=include_none, probe_data=probe_data, probe_limit=probe_limit,
         random_baseline=random_baseline, batch_size=batch_size, progress=progress,
+        labels=labels,
     ))
     artifacts = _load_run(context, run, caption_variant)
     out_dir = os.fspath(out_dir) if out_dir is not None else os.path.join(artifacts.directory,
@@ -167,8 +173,13 @@ def _load_data(context, artifacts, data, split, limit):
     without ``probe_data``, the probe-training split beside it."""
     context.log(f"loading evaluation data ({context.caption_variant} captions)")
     data = load_evaluation_data(data, caption_variant=context.caption_variant, split=split,
-                                limit=limit)
+                                limit=limit, labels=context.options.labels)
     context.data = data.align_channels(artifacts.schema.names)
+    templates = _manifest_templates(data.source) if context.options.templates is None else None
+    if templates:
+        context.options = dataclasses.replace(context.options, templates=tuple(templates))
+        context.notes.append("zero-shot: the prompt templates of the dataset's manifest "
+                             "(zero_shot_templates).")
     if context.options.probe_data is None and isinstance(data.source, str) and os.path.isdir(
             data.source):
         parent = os.path.dirname(os.path.abspath(data.source))
@@ -176,6 +187,17 @@ def _load_data(context, artifacts, data, split, limit):
         if (os.path.basename(os.path.abspath(data.source)) != "train" and sibling is not None
                 and sibling != parent):
             context.options = dataclasses.replace(context.options, probe_data=sibling)
+
+
+def _manifest_templates(source):
+    """The ``zero_shot_templates`` of the manifest of a split directory ``source`` (written
+    by `build_window_dataset`), else ``None``."""
+    from sensorlm_keras.data.dataset_manifest import MANIFEST_FILENAME, DatasetManifest
+
+    if not (isinstance(source, str) and os.path.isfile(os.path.join(source,
+                                                                      MANIFEST_FILENAME))):
+        return None
+    return DatasetManifest.load(source).extra.get("zero_shot_templates")
 
 
 def _run_section(context, artifacts):

@@ -17,10 +17,13 @@ from sensorlm_keras.evaluation.supervised_baseline import supervised_baseline
 from sensorlm_keras.evaluation.zero_shot import ZeroShotClassifier
 
 
-def label_policy(options):
-    """The sentence the report gives for how days are labelled and which are used."""
+def label_policy(options, has_events=True):
+    """The sentence the report gives for how examples are labelled and which are used
+    (``has_events``: whether any evaluated example has logged events)."""
+    from_events = options.labels == "events" or (options.labels == "auto" and has_events)
     return (
-        "labels = longest logged activity of >= 20 minutes (the first one the caption names); "
+        ("labels = longest logged activity of >= 20 minutes (the first one the caption names); "
+         if from_events else "labels = each example's stored label (labels=label); ")
         + ("days labelled 'none' are a class 'none'" if options.none_is_class
            else "days labelled 'none' (no logged activity) are excluded")
         + ("; only the given classes are used" if options.classes is not None else "")
@@ -76,7 +79,9 @@ def classification_sections(context, report):
     """Fill ``report["zero_shot"]``, ``report["linear_probe"]`` and the label counts of
     ``report["data"]``; returns the indices of the classified days."""
     data, options = context.data, context.options
-    report["data"]["label_policy"] = label_policy(options)
+    has_events = data.events is not None and any(data.events)
+    report["data"]["label_policy"] = label_policy(options, has_events)
+    report["data"]["labels"] = options.labels
     if data.labels is None:
         report["zero_shot"] = {"skipped": "the data has no labels"}
         report["linear_probe"] = {"skipped": "the data has no labels"}
@@ -133,7 +138,7 @@ def _probe_split(context, eval_idx):
         return subset.select(tr), subset.select(te), subset_z[tr], subset_z[te], source
     context.log("loading probe-training data")
     train = load_evaluation_data(options.probe_data, caption_variant=context.caption_variant,
-                                 split="train", limit=options.probe_limit)
+                                 split="train", limit=options.probe_limit, labels=options.labels)
     train = train.align_channels(data.channel_names)
     if train.labels is None:
         raise InputValidationError(

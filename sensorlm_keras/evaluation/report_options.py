@@ -3,9 +3,9 @@
 import dataclasses
 
 from sensorlm_keras.errors import InputValidationError
-from sensorlm_keras.evaluation.evaluation_data import NO_ACTIVITY
+from sensorlm_keras.evaluation.evaluation_data import LABEL_SOURCES, NO_ACTIVITY
 from sensorlm_keras.evaluation.linear_probe import DEFAULT_K_SHOTS, check_k_shots
-from sensorlm_keras.utils.validation import check_positive_int
+from sensorlm_keras.utils.validation import check_choice, check_positive_int
 
 
 def check_classes(classes):
@@ -53,6 +53,7 @@ class ReportOptions:
     random_baseline: bool = True
     batch_size: int = 64
     progress: bool = True
+    labels: str = "auto"
 
     def __post_init__(self):
         def set_(name, value):
@@ -63,6 +64,8 @@ class ReportOptions:
         for name in ("seeds", "batch_size", "probe_limit"):
             set_(name, check_positive_int(getattr(self, name), name, error=InputValidationError))
         set_("progress", bool(self.progress))
+        set_("labels", check_choice(self.labels, "labels", LABEL_SOURCES,
+                                    error=InputValidationError))
 
     @property
     def none_is_class(self):

@@ -363,9 +363,12 @@ def _finish(plan, config, model, tokenizer, manifest, root, training, verbose):
             print(f"Worker {plan.worker_index} of {plan.num_workers} finished; the chief writes "
                   f"the run directory {config.run_dir}.", flush=True)
         return None
-    schema = ChannelSchema.default()
-    if list(manifest.channel_names) != list(schema.names):
-        schema = schema.select(manifest.channel_names)
+    if manifest.extra.get("channels"):  # the dataset's own normalisation (labelled windows)
+        schema = ChannelSchema.from_config(manifest.extra["channels"])
+    else:
+        schema = ChannelSchema.default()
+        if list(manifest.channel_names) != list(schema.names):
+            schema = schema.select(manifest.channel_names)
     save_run(config.run_dir, model, tokenizer, schema, text_length=config.text_length,
              caption_variant=config.caption_variant, training=training,
              metrics=training["final_logs"])

@@ -275,6 +275,9 @@ SUMMARY_ACTIVITY_PHRASES = (
     "The day included {items}.",
     "Activity log: {items}.",
 )
+# The summary phrases that fit a window of any length (no "day"): labelled windows' semantic
+# level (`WindowCaptioner`) and their zero-shot templates (`WINDOW_PROMPT_TEMPLATES`).
+WINDOW_ACTIVITY_PHRASES = tuple(p for p in SUMMARY_ACTIVITY_PHRASES if "day" not in p)
 SUMMARY_NO_ACTIVITY_PHRASES = (
     "No activity of 20 minutes or more was logged.",
     "There was no logged activity lasting 20 minutes or more.",

@@ -37,3 +37,9 @@ NONE_PROMPTS = (
     "No workout was recorded today.",
 )
 """Full prompts of `NONE_CLASS`, in the wording the captions use for such days."""
+
+WINDOW_PROMPT_TEMPLATES = tuple(
+    phrase.replace("{items}", "{}") for phrase in phrases.WINDOW_ACTIVITY_PHRASES
+)
+"""Prompt templates of labelled-window datasets (`WindowCaptioner`: the summary phrases that name no day,
+without a duration); written into those datasets' manifests, where `evaluate_run` finds them."""

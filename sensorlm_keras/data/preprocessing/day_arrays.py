@@ -24,7 +24,7 @@ from sensorlm_keras.data.preprocessed_days import PreprocessedDays
 from sensorlm_keras.data.preprocessing.imputation import impute_over_time
 from sensorlm_keras.data.preprocessing.plausible_ranges import range_bounds
 from sensorlm_keras.errors import DataError
-from sensorlm_keras.utils.validation import check_float
+from sensorlm_keras.utils.validation import check_float, check_positive_int
 
 
 def preprocess_days(
@@ -34,6 +34,7 @@ def preprocess_days(
     off_wrist=None,
     clip=5.0,
     plausible_ranges=None,
+    num_timesteps=MINUTES_PER_DAY,
 ):
     """Clean, mask, z-score, clip, filter and impute raw minute-level person-days.
 
@@ -55,6 +56,8 @@ def preprocess_days(
         clip: clip z-scores to ``[-clip, clip]``; ``None`` disables clipping.
         plausible_ranges: optional dict ``{name: (low, high)}`` replacing `PLAUSIBLE_RANGES`
             (``None`` bound = open side).
+        num_timesteps: length of the time axis ``T`` (default 1440 minutes, a day); labelled
+            windows of any length pass their own ``T`` (`build_window_dataset`).
 
     Returns:
         `PreprocessedDays` with ``sensor`` float32 ``(N_kept, 1440, C)``, ``mask`` bool,
@@ -84,11 +87,12 @@ def preprocess_days(
     missing_threshold = check_float(missing_threshold, "missing_threshold", 0, 1)
     clip = check_float(clip, "clip", 0, exclusive_minimum=True, allow_none=True)
     low, high = range_bounds(schema, plausible_ranges)
-    arr, single = _check_days_array(raw, schema, "raw")
+    num_timesteps = check_positive_int(num_timesteps, "num_timesteps")
+    arr, single = _check_days_array(raw, schema, "raw", num_timesteps)
     x = arr.astype(np.float64)  # always a copy
     bad = ~np.isfinite(x) | (x < low) | (x > high)
     if off_wrist is not None:
-        bad |= _off_wrist_mask(off_wrist, arr.shape[0], single)[:, :, None]
+        bad |= _off_wrist_mask(off_wrist, arr.shape[0], single, num_timesteps)[:, :, None]
     x[bad] = np.nan
     z_all = _z_scores(x, bad, schema)
 
@@ -123,14 +127,14 @@ def _z_scores(x, bad, schema):
     return z_all
 
 
-def _off_wrist_mask(off_wrist, n, single):
+def _off_wrist_mask(off_wrist, n, single, num_timesteps):
     ow = np.asarray(off_wrist)
     if ow.ndim == 1 and single:
         ow = ow[None]
-    return check_bool_mask(ow, (n, MINUTES_PER_DAY), "off_wrist", "True = off the wrist")
+    return check_bool_mask(ow, (n, num_timesteps), "off_wrist", "True = off the wrist")
 
 
-def _check_days_array(raw, schema, field):
+def _check_days_array(raw, schema, field, num_timesteps):
     try:
         arr = np.asarray(raw)
     except Exception as e:  # ragged nested lists and the like
@@ -141,15 +145,16 @@ def _check_days_array(raw, schema, field):
         )
     if arr.ndim not in (2, 3):
         raise DataError(
-            f"{field}: expected rank 2 (1440, C) or rank 3 (N, 1440, C), received shape "
+            f"{field}: expected rank 2 ({num_timesteps}, C) or rank 3 (N, {num_timesteps}, C), "
+            "received shape "
             f"{tuple(arr.shape)} (rank {arr.ndim})."
         )
     single = arr.ndim == 2
     if single:
         arr = arr[None]
-    if arr.shape[1] != MINUTES_PER_DAY:
+    if arr.shape[1] != num_timesteps:
         raise DataError(
-            f"{field}: expected {MINUTES_PER_DAY} minutes on the time axis, received "
+            f"{field}: expected {num_timesteps} steps on the time axis, received "
             f"{arr.shape[1]} (shape {tuple(np.shape(raw))})."
         )
     if arr.shape[2] != schema.num_channels:
