@@ -83,7 +83,9 @@ def add_build_parser(sub):
                        help="input format (default minute-table)")
     build.add_argument("--events", default=None, help="event log CSV (person,kind,label,start,end)")
     build.add_argument("--channels", default=None,
-                       help="comma-separated channel columns to keep (default: every column "
+                       help="comma-separated channel columns to keep; a name outside the "
+                       "34-channel schema (e.g. acc_x of a raw accelerometer stream) is kept as "
+                       "a custom channel normalised on the train split (default: every column "
                        "besides timestamp and person, each of which must be a schema channel)")
     build.add_argument("--timestamp-column", default="timestamp",
                        help="timestamp column (default timestamp)")
@@ -157,10 +159,6 @@ def _build_windows(args, options, salt, salt_source):
                "salt_source": salt_source},
         **options,
     )
-    normalization = next(iter(manifests.values())).extra["normalization"]
-    train_split = [n for n, v in normalization.items() if v["source"] == "train split"]
-    if train_split:
-        print(f"  normalised on the train split: {', '.join(train_split)}")
     print_manifests(manifests, args.out)
     return 0
 

@@ -75,7 +75,12 @@ def write_options(args):
 
 
 def print_manifests(manifests, out):
-    """One line per written split."""
+    """The channels normalised on the train split (if any), then one line per written split."""
+    first = next(iter(manifests.values()), None)
+    normalization = {} if first is None else first.extra.get("normalization", {})
+    train_split = [n for n, v in normalization.items() if v["source"] == "train split"]
+    if train_split:
+        print(f"  normalised on the train split: {', '.join(train_split)}")
     for split, manifest in manifests.items():
         people = manifest.extra.get("num_people")
         people = "" if people is None else f" of {people} {'person' if people == 1 else 'people'}"

@@ -19,7 +19,7 @@ examples:
 
 data:
   a dataset root (its test split is used, see --split), a split directory with manifest.json,
-  a *.tfrecord[.gz] shard or glob, or an .npz file with 'sensor' (N,1440,C z-scores) and
+  a *.tfrecord[.gz] shard or glob, or an .npz file with 'sensor' (N,T,C z-scores) and
   optional 'labels', 'captions', 'person_ids', 'channel_names'.
 
 labels (--labels): a day's longest logged activity, or an example's stored label (labelled

@@ -81,7 +81,8 @@ def add_parser(subparsers):
         help="delete an existing run directory and start from scratch",
     )
     parser.add_argument("--no-eval", action="store_true", help="skip the evaluation after training")
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument("--quiet", "--no-progress", dest="quiet", action="store_true",
+                        help="no progress bars (--no-progress as for `sensorlm data`)")
     parser.set_defaults(func=run)
 
 

@@ -6,6 +6,10 @@ import numpy as np
 
 from sensorlm_keras.errors import ConfigError
 
+CUSTOM_FAMILY = "custom"
+"""Family of a channel outside the 34-channel schema: its constants come from the train split of
+the dataset it is in (`train_split_schema`)."""
+
 
 @dataclasses.dataclass(frozen=True)
 class Channel:

@@ -1,11 +1,14 @@
 """`build_tfrecord_dataset`: raw person-days -> preprocess -> captions -> sharded TFRecords."""
 
+import dataclasses
 import hashlib
 import os
 
 import numpy as np
 
+from sensorlm_keras.data.channel import CUSTOM_FAMILY
 from sensorlm_keras.data.person_split import split_by_person
+from sensorlm_keras.data.train_split_normalization import train_split_schema
 from sensorlm_keras.data.wearable_days import WearableDays
 from sensorlm_keras.errors import ConfigError, describe
 from sensorlm_keras.utils.progress import progress_bar
@@ -40,7 +43,10 @@ def build_tfrecord_dataset(
     z-scored and imputed (`preprocess_days`; days above ``missing_threshold`` are dropped and
     counted), captioned in all eight variants (`CaptionGenerator`, seeded per example with
     `caption_seed`) and streamed into ``<out_dir>/<split>/`` with `TFRecordDatasetWriter`
-    (atomic shards, manifest last). Person ids are pseudonymised with ``salt``.
+    (atomic shards, manifest last). Person ids are pseudonymised with ``salt``. Channels
+    outside the 34-channel schema (family `CUSTOM_FAMILY`, e.g. from ``read_minute_tables(...,
+    channels=[...])``) are normalised with the train split's constants (`train_split_schema`),
+    recorded in every manifest (``normalization``, ``channels``).
 
     Args:
         days: `WearableDays` (e.g. from `SyntheticDayGenerator.generate`).
@@ -81,6 +87,13 @@ def build_tfrecord_dataset(
     chunk_size = check_positive_int(chunk_size, "build_tfrecord_dataset(chunk_size)")
     out_dir = os.fspath(out_dir)
     splits = split_by_person(days.person_ids, fractions, method=split_method)
+    normalization = {}
+    if any(c.family == CUSTOM_FAMILY for c in days.schema.channels):
+        if splits["train"].size == 0:
+            raise ConfigError("build_tfrecord_dataset: channels outside the schema are "
+                              "normalised on the train split, which has no person.")
+        schema, normalization = train_split_schema(days.raw, days.schema, splits["train"])
+        days = dataclasses.replace(days, schema=schema)
     generator = CaptionGenerator(schema=days.schema, seed=seed)
     bar = progress_bar(progress, "caption + write", "day", total=len(days))
     manifests = {}
@@ -102,6 +115,8 @@ def build_tfrecord_dataset(
                     "missing_threshold": missing_threshold,
                     "caption_seed": seed,
                     "num_people": int(np.unique(days.person_ids[rows]).size),
+                    **({"normalization": normalization, "channels": days.schema.to_config()}
+                       if normalization else {}),
                 },
             )
             with writer:

@@ -4,50 +4,31 @@ import os
 
 import numpy as np
 
-from sensorlm_keras.data.channel import Channel
-from sensorlm_keras.data.captions.window_captioner import CUSTOM_FAMILY
+from sensorlm_keras.data.channel import CUSTOM_FAMILY, Channel
 from sensorlm_keras.data.channel_schema import ChannelSchema
 from sensorlm_keras.data.labelled_windows import LabelledWindows
 from sensorlm_keras.data.person_split import split_by_person
+from sensorlm_keras.data.train_split_normalization import train_split_schema, with_custom_channels
 from sensorlm_keras.errors import ConfigError, DataError, describe
 from sensorlm_keras.utils.progress import progress_bar
 
 
 def window_schema(windows, train_rows):
-    """The `ChannelSchema` that normalises ``windows``.
-
-    A channel of the 34-channel schema keeps its population constants; any other channel gets
-    the mean and (population) standard deviation of its observed values in the train split
-    (``train_rows``) only, so nothing of the validation or test windows leaks into the
-    normalisation. A constant channel gets standard deviation 1. Z-scored windows get mean 0
-    and standard deviation 1 everywhere.
+    """The `ChannelSchema` that normalises ``windows``: schema channels keep their constants,
+    any other channel gets those of the train split ``train_rows`` (`train_split_schema`);
+    z-scored windows get mean 0 and standard deviation 1 everywhere.
 
     Returns:
         ``(schema, normalization)``: the schema and a JSON-able dict channel ->
         ``{"mean", "std", "source"}`` (``"schema"``, ``"train split"`` or ``"z-scored input"``).
     """
-    default = ChannelSchema.default()
-    channels, normalization = [], {}
-    for k, name in enumerate(windows.channel_names):
-        if windows.zscored:
-            channel, source = Channel(name, 0.0, 1.0, CUSTOM_FAMILY), "z-scored input"
-        elif name in default:
-            channel, source = default.channels[default.index(name)], "schema"
-        else:
-            values = windows.sensor[train_rows, :, k].astype(np.float64)
-            values = values[np.isfinite(values)]
-            if values.size == 0:
-                raise DataError(
-                    f"{windows.source}: channel {name!r} has no observed value in the train "
-                    "split; its normalisation cannot be computed."
-                )
-            mean, std = float(values.mean()), float(values.std())
-            if not std > 1e-6 * max(1.0, abs(mean)):
-                std = 1.0  # a constant channel: centred, not scaled
-            channel, source = Channel(name, mean, std, CUSTOM_FAMILY), "train split"
-        channels.append(channel)
-        normalization[name] = {"mean": channel.mean, "std": channel.std, "source": source}
-    return ChannelSchema(channels), normalization
+    if windows.zscored:
+        schema = ChannelSchema([Channel(n, 0.0, 1.0, CUSTOM_FAMILY)
+                                for n in windows.channel_names])
+        return schema, {n: {"mean": 0.0, "std": 1.0, "source": "z-scored input"}
+                        for n in windows.channel_names}
+    return train_split_schema(windows.sensor, with_custom_channels(windows.channel_names),
+                              train_rows, windows.source)
 
 
 def build_window_dataset(

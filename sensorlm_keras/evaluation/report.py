@@ -175,11 +175,14 @@ def _load_data(context, artifacts, data, split, limit):
     data = load_evaluation_data(data, caption_variant=context.caption_variant, split=split,
                                 limit=limit, labels=context.options.labels)
     context.data = data.align_channels(artifacts.schema.names)
-    templates = _manifest_templates(data.source) if context.options.templates is None else None
-    if templates:
-        context.options = dataclasses.replace(context.options, templates=tuple(templates))
-        context.notes.append("zero-shot: the prompt templates of the dataset's manifest "
-                             "(zero_shot_templates).")
+    if context.options.templates is None:
+        manifest = _manifest_templates(data.source)
+        templates = manifest or artifacts.config.get("zero_shot_templates")
+        if templates:
+            context.options = dataclasses.replace(context.options, templates=tuple(templates))
+            context.notes.append("zero-shot: the prompt templates of the "
+                                 + ("dataset's manifest" if manifest else "run's training data")
+                                 + " (zero_shot_templates).")
     if context.options.probe_data is None and isinstance(data.source, str) and os.path.isdir(
             data.source):
         parent = os.path.dirname(os.path.abspath(data.source))

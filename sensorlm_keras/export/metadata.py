@@ -41,7 +41,7 @@ def _sensor_section(model_config, schema, clip):
     from sensorlm_keras.data.preprocessing import PLAUSIBLE_RANGES
 
     return {
-        "layout": "(batch, minutes, channels)",
+        "layout": "(batch, time steps, channels)",
         "sequence_length": int(model_config.sequence_length),
         "num_channels": int(model_config.num_channels),
         "dtype": "float32",
@@ -96,7 +96,7 @@ def build_metadata(run, name, version, max_batch_size, max_text_length_chars):
     import keras
     import numpy as np
 
-    from sensorlm_keras.data.captions.zero_shot_prompts import DEFAULT_PROMPT_TEMPLATES
+    from sensorlm_keras.data.captions.zero_shot_prompts import run_prompt_templates
 
     model, cfg = run.model, run.model.config
     scale = float(keras.ops.convert_to_numpy(model.logit_scale))
@@ -121,7 +121,7 @@ def build_metadata(run, name, version, max_batch_size, max_text_length_chars):
             "max_prompt_templates": MAX_PROMPT_TEMPLATES,
         },
         "zero_shot": {
-            "default_prompt_templates": list(DEFAULT_PROMPT_TEMPLATES),
+            "default_prompt_templates": list(run_prompt_templates(run.config)),
             "placeholder": PLACEHOLDER,
             "ensembling": "mean of the L2-normalised prompt embeddings of a class, L2-normalised",
         },

@@ -172,6 +172,7 @@ def _export_in_process(
             run.model, run.tokenizer, run.schema, _write_assets(assets_dir, run, metadata),
             max_batch_size=max_batch_size, max_text_length_chars=max_text_length_chars,
             z_clip=metadata["sensor"]["z_clip"],
+            prompt_templates=metadata["zero_shot"]["default_prompt_templates"],
         )
         signatures = module.serving_signatures()
         tf.saved_model.save(module, savedmodel_dir, signatures=signatures)

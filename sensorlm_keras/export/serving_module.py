@@ -16,7 +16,7 @@ import keras
 import tensorflow as tf
 import tensorflow_text as tf_text
 
-from sensorlm_keras.data.captions.zero_shot_prompts import DEFAULT_PROMPT_TEMPLATES
+from sensorlm_keras.data.captions.zero_shot_prompts import run_prompt_templates
 from sensorlm_keras.export import serving_ops
 from sensorlm_keras.export.serving_input_checks import ServingInputChecks
 from sensorlm_keras.export.signatures import DEFAULT_SIGNATURE, SIGNATURES
@@ -47,6 +47,8 @@ class ServingModule(tf.Module):
         max_batch_size: the largest batch (sensor rows, texts, class names) a call may carry.
         max_text_length_chars: the longest text (Unicode characters) a call may carry.
         z_clip: the z-score clip of the training preprocessing (reported in ``metadata``).
+        prompt_templates: the templates of the ``zero_shot`` signature (default
+            `DEFAULT_PROMPT_TEMPLATES`; a run trained on labelled windows passes its own).
 
     Example:
 
@@ -58,7 +60,7 @@ class ServingModule(tf.Module):
     """
 
     def __init__(self, model, tokenizer, schema, asset_paths, max_batch_size,
-                 max_text_length_chars, z_clip):
+                 max_text_length_chars, z_clip, prompt_templates=None):
         if keras.backend.backend() != "tensorflow":
             raise RuntimeError(
                 "ServingModule: the serving graph needs the TensorFlow backend; received "
@@ -78,6 +80,7 @@ class ServingModule(tf.Module):
         self._run = types.SimpleNamespace(
             model=model, tokenizer=tokenizer, schema=schema, z_clip=float(z_clip),
             sigmoid=model.loss_type == "sigmoid", text_length=int(tokenizer.text_length),
+            templates=tuple(prompt_templates or run_prompt_templates(None)),
         )
         self._checks = ServingInputChecks(
             cfg.sequence_length, cfg.num_channels, cfg.vocabulary_size, cfg.max_text_length,
@@ -130,7 +133,7 @@ class ServingModule(tf.Module):
     @_signature(_SENSOR, _CLASS_NAMES)
     def zero_shot(self, sensor, class_names):
         """Zero-shot over ``class_names`` with the evaluation's prompt templates."""
-        templates = tf.constant(DEFAULT_PROMPT_TEMPLATES, tf.string)
+        templates = tf.constant(self._run.templates, tf.string)
         return self._zero_shot(sensor, class_names, templates)
 
     @_signature(_SENSOR, _CLASS_NAMES, _PROMPT_TEMPLATES)
@@ -159,7 +162,7 @@ class ServingModule(tf.Module):
             "logit_scale": tf.cast(tf.convert_to_tensor(model.logit_scale), tf.float32),
             "logit_bias": tf.cast(tf.convert_to_tensor(model.logit_bias), tf.float32),
             "loss_type": tf.constant(model.loss_type, tf.string),
-            "default_prompt_templates": tf.constant(DEFAULT_PROMPT_TEMPLATES, tf.string),
+            "default_prompt_templates": tf.constant(run.templates, tf.string),
         }
 
     # ------------------------------------------------------------------ pieces

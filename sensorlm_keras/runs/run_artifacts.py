@@ -40,8 +40,10 @@ class RunArtifacts:
 
 
 def save_run(run_dir, model, tokenizer, schema, text_length, caption_variant="high_summary",
-             training=None, metrics=None):
-    """Write ``model.keras``, ``tokenizer/`` and ``run_config.json`` into ``run_dir``."""
+             training=None, metrics=None, zero_shot_templates=None):
+    """Write ``model.keras``, ``tokenizer/`` and ``run_config.json`` into ``run_dir``
+    (``zero_shot_templates``: the training dataset's own templates, e.g. of labelled windows;
+    ``None`` = the default ones)."""
     import keras
 
     from sensorlm_keras.utils.atomic_io import atomic_write_text
@@ -69,6 +71,7 @@ def save_run(run_dir, model, tokenizer, schema, text_length, caption_variant="hi
         "channels": schema.to_config(),
         "text_length": int(text_length),
         "caption_variant": caption_variant,
+        **({"zero_shot_templates": list(zero_shot_templates)} if zero_shot_templates else {}),
         "backend": keras.backend.backend(),
         "training": training or {},
         "metrics": metrics or {},

@@ -371,7 +371,8 @@ def _finish(plan, config, model, tokenizer, manifest, root, training, verbose):
             schema = schema.select(manifest.channel_names)
     save_run(config.run_dir, model, tokenizer, schema, text_length=config.text_length,
              caption_variant=config.caption_variant, training=training,
-             metrics=training["final_logs"])
+             metrics=training["final_logs"],
+             zero_shot_templates=manifest.extra.get("zero_shot_templates"))
     plan.release()
     run = load_run(config.run_dir)
     run.config["data_root"] = root

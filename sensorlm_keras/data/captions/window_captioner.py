@@ -9,11 +9,9 @@ from sensorlm_keras.data.captions.statistical import (
     select_category_channels,
     statistical_caption,
 )
+from sensorlm_keras.data.channel import CUSTOM_FAMILY
 from sensorlm_keras.data.channel_schema import ChannelSchema
 from sensorlm_keras.errors import DataError, describe
-
-CUSTOM_FAMILY = "custom"
-"""Family of channels outside the 34-channel schema (normalised on a train split)."""
 
 WINDOW_CAPTION_VARIANTS = ("low", "high_summary", "high_all", "high_low")
 """The variants a window carries: the statistical level (``low``), the semantic level

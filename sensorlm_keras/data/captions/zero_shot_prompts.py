@@ -38,6 +38,14 @@ NONE_PROMPTS = (
 )
 """Full prompts of `NONE_CLASS`, in the wording the captions use for such days."""
 
+def run_prompt_templates(run_config):
+    """The zero-shot templates of a run (its ``run_config.json`` dict): the templates of the
+    dataset it was trained on when its manifest named them (labelled windows), else
+    `DEFAULT_PROMPT_TEMPLATES`."""
+    templates = (run_config or {}).get("zero_shot_templates")
+    return tuple(templates) if templates else DEFAULT_PROMPT_TEMPLATES
+
+
 WINDOW_PROMPT_TEMPLATES = tuple(
     phrase.replace("{items}", "{}") for phrase in phrases.WINDOW_ACTIVITY_PHRASES
 )

@@ -21,6 +21,7 @@ from sensorlm_keras.data.importers.table_reader import TICK_NAMES, TableReader, 
 from sensorlm_keras.data.importers.wall_clock import time_text
 from sensorlm_keras.data.preprocessing.plausible_ranges import range_bounds
 from sensorlm_keras.data.preprocessing.recording_days import events_of_day
+from sensorlm_keras.data.train_split_normalization import with_custom_channels
 from sensorlm_keras.data.wearable_days import WearableDays
 from sensorlm_keras.errors import ConfigError, DataError, describe
 from sensorlm_keras.utils.validation import check_float, check_positive_int
@@ -71,9 +72,10 @@ def read_minute_tables(path, schema=None, channels=None, timestamp_column="times
         path: a ``.csv`` / ``.csv.gz`` / ``.parquet`` file or a directory of them.
         schema: `ChannelSchema` the channel names come from (default: the 34 SensorLM
             channels).
-        channels: names of the columns to keep (a subset of the schema); ``None``: every
-            column other than the timestamp and person columns, each of which must be a
-            channel of the schema.
+        channels: names of the columns to keep; a name outside the schema is a custom channel
+            (mean of its samples per minute; normalised on the train split when the dataset is
+            built, `build_tfrecord_dataset`); ``None``: every column other than the timestamp
+            and person columns, each of which must be a channel of the schema.
         timestamp_column, person_column: column names.
         events: optional event log (`read_event_log` result, or a CSV path).
         chunk_rows: rows read at once.
@@ -118,7 +120,11 @@ def read_minute_tables(path, schema=None, channels=None, timestamp_column="times
                             f"{timestamp_column!r}, received the columns {header[:10]}; pass "
                             "--timestamp-column NAME.")
     names = _channel_names(headers, schema, channels, timestamp_column, person_column)
-    used = schema.select(names)
+    absent = [n for n in names if not any(n in header for header in headers.values())]
+    if absent:
+        raise DataError(f"channels: {absent} are not columns of any input file (columns: "
+                        f"{sorted({c for h in headers.values() for c in h})[:12]}).")
+    used = with_custom_channels(names, schema)
     if isinstance(events, (str, os.PathLike)):
         events = read_event_log(events)
     reader = TableReader(used, timestamp_column, person_column, chunk_rows, fraction, progress,
@@ -179,9 +185,13 @@ def channel_subset(channels, allowed, expected, note=""):
 
 def _channel_names(headers, schema, channels, timestamp_column, person_column):
     """The channels of the dataset, in schema order."""
-    if channels is not None:
-        wanted = channel_subset(channels, schema, f"names of the {len(schema)}-channel schema",
-                                " (channels outside the schema are not supported yet)")
+    if channels is not None:  # names outside the schema are kept as custom channels
+        channel_subset(channels, channels, "channel names")
+        custom = [c for c in dict.fromkeys(channels) if c not in schema]
+        names = [n for n in schema.names if n in set(channels)] + custom
+        if not names:
+            raise DataError("channels: expected at least one channel name, received none.")
+        return names
     else:
         wanted = set()
         for path, header in headers.items():
