@@ -2,6 +2,8 @@
 
 import argparse
 import os
+import shutil
+import tempfile
 
 from sensorlm_keras.commands._dataset_options import (
     add_dataset_write_options,
@@ -103,6 +105,11 @@ def add_build_parser(sub):
                        help="windows: the 'sensor' values are z-scores already")
     build.add_argument("--chunk-rows", type=int, default=100_000,
                        help="rows read at once (default 100000)")
+    build.add_argument("--temp-dir", default=None,
+                       help="where what is read waits, on disk, until the shards are written "
+                       "(default: a hidden folder inside --out, removed at the end): memory "
+                       "holds one chunk of rows, one person's minutes and 64 days, not the "
+                       "input; not for --format windows)")
     add_dataset_write_options(build, "caption seed (default 0)")
     build.set_defaults(func=run_build)
 
@@ -126,14 +133,26 @@ def run_build(args):
     salt, salt_source = resolve_salt(args.salt)
     if args.format == "windows":
         return _build_windows(args, options, salt, salt_source)
-    days, summary = _read(args, options["progress"])
-    _print_summary(summary)
-    manifests = build_tfrecord_dataset(
-        days, args.out, salt=salt,
-        extra={"importer": args.format, "source": os.path.basename(os.path.normpath(args.input)),
-               "salt_source": salt_source, "import_summary": _stored_summary(summary)},
-        **options,
-    )
+    created = args.temp_dir is None and not os.path.exists(args.out)
+    try:
+        if args.temp_dir is None:
+            os.makedirs(args.out, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=".sensorlm-import-",
+                                         dir=args.temp_dir or args.out) as spill_dir:
+            days, summary = _read(args, options["progress"], spill_dir)
+            _print_summary(summary)
+            manifests = build_tfrecord_dataset(
+                days, args.out, salt=salt,
+                extra={"importer": args.format,
+                       "source": os.path.basename(os.path.normpath(args.input)),
+                       "salt_source": salt_source, "import_summary": _stored_summary(summary)},
+                **options,
+            )
+            days.raw.close()  # its file is inside spill_dir
+    except BaseException:
+        if created:  # the folder this call made for the import: nothing of it stays
+            shutil.rmtree(args.out, ignore_errors=True)
+        raise
     print_manifests(manifests, args.out)
     return 0
 
@@ -142,10 +161,10 @@ def _build_windows(args, options, salt, salt_source):
     from sensorlm_keras.data.labelled_windows import LabelledWindows
     from sensorlm_keras.data.window_dataset_builder import build_window_dataset
 
-    for flag in ("events", "channels"):
+    for flag in ("events", "channels", "temp_dir"):
         if getattr(args, flag) is not None:
-            raise ConfigError(f"--{flag}: does not apply to --format windows (labels and "
-                              "channels come from the .npz file).")
+            raise ConfigError(f"--{flag.replace('_', '-')}: does not apply to --format windows "
+                              "(labels and channels come from the .npz file, read whole).")
     windows = LabelledWindows.from_npz(args.input, zscored=args.zscored)
     labels = "no labels" if windows.labels is None else (
         f"{len(set(windows.labels))} labels")
@@ -163,7 +182,7 @@ def _build_windows(args, options, salt, salt_source):
     return 0
 
 
-def _read(args, progress):
+def _read(args, progress, spill_dir):
     from sensorlm_keras.data.importers import (
         read_apple_health,
         read_fitbit_takeout,
@@ -173,7 +192,7 @@ def _read(args, progress):
     channels = None if args.channels is None else [
         c.strip() for c in args.channels.split(",") if c.strip()]
     common = {"channels": channels, "events": args.events, "max_days": args.max_days,
-              "progress": progress}
+              "progress": progress, "spill_dir": spill_dir}
     if args.format == "apple-health":
         return read_apple_health(args.input, person=args.person, **common)
     if args.format == "fitbit":

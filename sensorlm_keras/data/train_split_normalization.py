@@ -40,26 +40,47 @@ def train_split_schema(raw, schema, train_rows, where="data"):
     ```
     """
     channels, normalization = [], {}
-    train_rows = np.asarray(train_rows, dtype=np.int64)
+    count, mean_of, m2 = _moments(raw, np.asarray(train_rows, dtype=np.int64),
+                                  [c.family == CUSTOM_FAMILY for c in schema.channels])
     for k, channel in enumerate(schema.channels):
         if channel.family != CUSTOM_FAMILY:
             channels.append(channel)
             normalization[channel.name] = {"mean": channel.mean, "std": channel.std,
                                            "source": "schema"}
             continue
-        values = np.asarray(raw[train_rows, :, k], dtype=np.float64)
-        values = values[np.isfinite(values)]
-        if values.size == 0:
+        if count[k] == 0:
             raise DataError(
                 f"{where}: channel {channel.name!r} has no observed value in the train split; "
                 "its normalisation cannot be computed."
             )
-        mean, std = float(values.mean()), float(values.std())
+        mean, std = float(mean_of[k]), float(np.sqrt(m2[k] / count[k]))
         if not std > 1e-6 * max(1.0, abs(mean)):
             std = 1.0  # a constant channel: centred, not scaled
         channels.append(Channel(channel.name, mean, std, CUSTOM_FAMILY))
         normalization[channel.name] = {"mean": mean, "std": std, "source": "train split"}
     return ChannelSchema(channels), normalization
+
+
+def _moments(raw, rows, wanted, block=64):
+    """Count, mean and sum of squared deviations of each wanted channel's finite values in
+    ``raw[rows]``, read ``block`` rows at a time (``raw`` may be a `DiskDayArray`) and merged
+    with Chan et al.'s pairwise update (float64)."""
+    size = len(wanted)
+    count, mean, m2 = np.zeros(size), np.zeros(size), np.zeros(size)
+    columns = np.flatnonzero(wanted)
+    for begin in range(0, rows.size if columns.size else 0, block):
+        values = np.asarray(raw[rows[begin:begin + block]], dtype=np.float64)
+        for k in columns:
+            x = values[..., k]
+            x = x[np.isfinite(x)]
+            if x.size == 0:
+                continue
+            n, m = float(x.size), float(x.mean())
+            delta, total = m - mean[k], count[k] + n
+            m2[k] += float(((x - m) ** 2).sum()) + delta * delta * count[k] * n / total
+            mean[k] += delta * n / total
+            count[k] = total
+    return count, mean, m2
 
 
 def with_custom_channels(names, schema=None):

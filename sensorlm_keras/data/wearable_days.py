@@ -5,6 +5,7 @@ import dataclasses
 import numpy as np
 
 from sensorlm_keras.data.channel_schema import ChannelSchema
+from sensorlm_keras.data.disk_day_array import DiskDayArray
 from sensorlm_keras.data.event import MINUTES_PER_DAY, Event
 from sensorlm_keras.errors import DataError, describe
 
@@ -19,7 +20,8 @@ class WearableDays:
 
     Args:
         raw: ``float32`` array ``(N, 1440, C)`` of physical values; NaN marks missing minutes
-            (off-wrist, not measured, outside the recording).
+            (off-wrist, not measured, outside the recording). A `DiskDayArray` (days in a
+            file, read a few rows at a time) is kept as it is.
         events: list of ``N`` lists of `Event` (logged activities, sleep periods, mood logs).
         person_ids: ``N`` raw person identifiers (strings). They are pseudonymised (salted
             SHA-256) before anything is written to disk.
@@ -57,13 +59,13 @@ class WearableDays:
             raise DataError(
                 f"{name}.schema: expected a ChannelSchema, received {describe(self.schema)}."
             )
-        raw = np.asarray(self.raw)
+        raw = self.raw if isinstance(self.raw, DiskDayArray) else np.asarray(self.raw)
         if raw.ndim != 3 or raw.shape[1] != MINUTES_PER_DAY or raw.shape[2] != len(self.schema):
             raise DataError(
                 f"{name}.raw: expected shape (N, {MINUTES_PER_DAY}, {len(self.schema)}), "
                 f"received {describe(raw)}."
             )
-        self.raw = raw.astype(np.float32, copy=False)
+        self.raw = raw if isinstance(raw, DiskDayArray) else raw.astype(np.float32, copy=False)
         n = raw.shape[0]
         self.person_ids = np.asarray([str(p) for p in self.person_ids], dtype=str)
         self.day_index = np.asarray(self.day_index, dtype=np.int32)

@@ -89,7 +89,7 @@ _READ_BYTES = 8 << 20
 
 def read_apple_health(path, schema=None, channels=None, person=None, events=None,
                       max_days=3660, max_implausible_fraction=0.01, chunk_records=50_000,
-                      progress=False):
+                      progress=False, spill_dir=None):
     """Read an Apple Health export into raw person-days (one person: the export's owner).
 
     See the module docstring for the rules (days, units, duplicate sources, sleep, workouts).
@@ -108,6 +108,9 @@ def read_apple_health(path, schema=None, channels=None, person=None, events=None
             counted; more than this fraction of a channel's values is refused (wrong units).
         chunk_records: records whose text is held at once before they become numbers.
         progress: show a tqdm bar of the bytes read.
+        spill_dir: a directory to write the cut days to (their ``raw`` is then a
+            `DiskDayArray`); ``None`` keeps them in memory. The samples read are held in memory
+            (about 20 bytes each) until the days are cut.
 
     Returns:
         ``(days, summary)`` as `read_minute_tables`: `WearableDays` of every calendar day with
@@ -158,7 +161,7 @@ def read_apple_health(path, schema=None, channels=None, person=None, events=None
         if bar is not None:
             bar.close()
     return reader.to_days(schema, channels is not None, person.strip(), events or {},
-                          max_days, fraction)
+                          max_days, fraction, spill_dir)
 
 
 def _export_file(path):
@@ -372,7 +375,7 @@ class _ExportReader:
                             f"startDate {start_text[i]!r}, received {end_text[i]!r}.")
         return start, end
 
-    def to_days(self, schema, explicit, person, events, max_days, fraction):
+    def to_days(self, schema, explicit, person, events, max_days, fraction, spill_dir):
         found = [c for c in schema.names if c in self.wanted and (explicit or self.parts[c])]
         if not any(self.parts[c] for c in found):
             raise DataError(f"{self.name}: expected {', '.join(_short(k) for k in QUANTITY_TYPES)}"
@@ -403,7 +406,7 @@ class _ExportReader:
         workouts, duplicates = _distinct_workouts(self.workouts)
         own += [("sleep", "sleep", s, e) for s, e in sleep] + workouts
         days, counts = days_of_samples({person: (wall, values)}, used,
-                                       {**events, person: own}, max_days)
+                                       {**events, person: own}, max_days, spill_dir)
         summary = {"files": 1, "rows": int(sum(self.records.values())), **counts,
                    "implausible_values": dropped,
                    "records": dict(sorted((_short(k), n) for k, n in self.records.items())),

@@ -73,7 +73,7 @@ _FILE = re.compile(r"(heart_rate|steps|sleep|exercise)-[0-9-]+\.json")
 
 def read_fitbit_takeout(path, schema=None, channels=None, timezone=None, person=None,
                         events=None, max_days=3660, max_implausible_fraction=0.01,
-                        progress=False):
+                        progress=False, spill_dir=None):
     """Read a Fitbit export (Google Takeout) into raw person-days of its one wearer.
 
     See the module docstring for the rules (files, time zones, duplicates).
@@ -92,6 +92,9 @@ def read_fitbit_takeout(path, schema=None, channels=None, timezone=None, person=
         max_implausible_fraction: values outside a channel's plausible range are dropped and
             counted; more than this fraction of a channel's values is refused.
         progress: show a tqdm bar of the files read.
+        spill_dir: a directory to write the cut days to (their ``raw`` is then a
+            `DiskDayArray`); ``None`` keeps them in memory. The samples read are held in memory
+            (about 20 bytes each) until the days are cut.
 
     Returns:
         ``(days, summary)`` as `read_minute_tables`: `WearableDays` of every calendar day with
@@ -165,7 +168,7 @@ def read_fitbit_takeout(path, schema=None, channels=None, timezone=None, person=
     dropped = drop_implausible(values, used, fraction,
                                lambda i: f"{names[origin[i, 0]]} entry {origin[i, 1]}")
     days, counts = days_of_samples({person: (wall, values)}, used, {**events, person: own},
-                                   max_days)
+                                   max_days, spill_dir)
     summary = {"files": len(names) + len(files["sleep"]) + len(files["exercise"]),
                "rows": rows, **counts, "implausible_values": dropped,
                "time_zone": str(zone.key), "time_zone_source": zone_source,

@@ -16,7 +16,9 @@ import os
 import numpy as np
 
 from sensorlm_keras.data.channel_schema import ChannelSchema
+from sensorlm_keras.data.disk_day_array import DiskDayArray
 from sensorlm_keras.data.event import MINUTES_PER_DAY
+from sensorlm_keras.data.importers.spill_file import SpillFile
 from sensorlm_keras.data.importers.table_reader import TICK_NAMES, TableReader, row_name
 from sensorlm_keras.data.importers.wall_clock import time_text
 from sensorlm_keras.data.preprocessing.plausible_ranges import range_bounds
@@ -53,7 +55,8 @@ def table_files(path):
 
 def read_minute_tables(path, schema=None, channels=None, timestamp_column="timestamp",
                        person_column="person", events=None, chunk_rows=100_000, max_days=366,
-                       max_implausible_fraction=0.01, samples=False, progress=False):
+                       max_implausible_fraction=0.01, samples=False, progress=False,
+                       spill_dir=None):
     """Read minute-level tables (one row per person and minute) into raw person-days.
 
     With ``samples=True`` the rows are timestamped samples at any rate (1 Hz heart rate, a
@@ -84,6 +87,10 @@ def read_minute_tables(path, schema=None, channels=None, timestamp_column="times
         max_implausible_fraction: see above (default 0.01).
         samples: rows are samples at any rate (see above) instead of one per minute.
         progress: show a tqdm bar of the rows read.
+        spill_dir: a directory for what is kept while reading and for the days (bounded
+            memory: one chunk of rows and one person's minutes at a time; the returned days'
+            ``raw`` is then a `DiskDayArray` whose file lives there until it is garbage
+            collected). ``None`` (default) keeps everything in memory.
 
     Returns:
         ``(days, summary)``: `WearableDays` (every calendar day from each person's first to
@@ -127,8 +134,17 @@ def read_minute_tables(path, schema=None, channels=None, timestamp_column="times
     used = with_custom_channels(names, schema)
     if isinstance(events, (str, os.PathLike)):
         events = read_event_log(events)
-    reader = TableReader(used, timestamp_column, person_column, chunk_rows, fraction, progress,
-                          "ms" if samples else "m")
+    spill = SpillFile(spill_dir)
+    try:
+        reader = TableReader(used, timestamp_column, person_column, chunk_rows, fraction,
+                             progress, "ms" if samples else "m", spill)
+        _read_files(reader, files, headers, is_directory, person_column)
+        return _to_days(reader, used, events or {}, max_days, spill_dir)
+    finally:
+        spill.close()
+
+
+def _read_files(reader, files, headers, is_directory, person_column):
     for f in files:
         person = None
         if person_column not in headers[f]:
@@ -141,7 +157,6 @@ def read_minute_tables(path, schema=None, channels=None, timestamp_column="times
             person = _file_person(f)
         reader.read(f, headers[f], person)
     reader.close()
-    return _to_days(reader, used, events or {}, max_days)
 
 
 def _header(path):
@@ -210,26 +225,32 @@ def _channel_names(headers, schema, channels, timestamp_column, person_column):
     return [n for n in schema.names if n in wanted]
 
 
-def _to_days(reader, schema, events, max_days):
+def _to_days(reader, schema, events, max_days, spill_dir):
     """`WearableDays` of every person's calendar days that hold at least one valid value."""
-    days, counts = days_of_samples(_PersonSamples(reader), schema, events, max_days)
+    days, counts = days_of_samples(_PersonSamples(reader), schema, events, max_days, spill_dir)
     summary = {"files": len(reader.files), "rows": int(reader.rows), **counts,
                "implausible_values": {k: v for k, v in reader.implausible.items() if v}}
     return days, summary
 
 
 class _PersonSamples(collections.abc.Mapping):
-    """``person -> (wall, values)`` of a `TableReader`, concatenated (and checked across files)
-    when asked for: one person's arrays at a time."""
+    """``person -> (wall, values[, counts])`` of a `TableReader`, read back from its spill,
+    concatenated (and checked across files) when asked for: one person's arrays at a time."""
 
     def __init__(self, reader):
         self.reader = reader
 
     def __getitem__(self, person):
         parts = self.reader.people[person]
-        if len({p[3] for p in parts}) > 1:  # several files: the same real minute only once
-            _check_across_files(self.reader, parts)
-        return np.concatenate([p[0] for p in parts]), np.concatenate([p[2] for p in parts])
+        _check_across_files(self.reader, parts)
+        kept = [self.reader.spill.get(p[3]) for p in parts]
+        wall = np.concatenate([k[0] for k in kept])
+        if all(len(k) == 2 for k in kept):  # one row per minute
+            return wall, np.concatenate([k[1] for k in kept])
+        sums = np.concatenate([k[1] if len(k) == 3 else k[1].astype(np.float64) for k in kept])
+        counts = np.concatenate([k[2] if len(k) == 3 else np.isfinite(k[1]).astype(np.int32)
+                                 for k in kept])
+        return wall, sums, counts
 
     def __iter__(self):
         return iter(self.reader.people)
@@ -238,7 +259,7 @@ class _PersonSamples(collections.abc.Mapping):
         return len(self.reader.people)
 
 
-def days_of_samples(people, schema, events, max_days):
+def days_of_samples(people, schema, events, max_days, spill_dir=None):
     """Values at local wall-clock minutes -> `WearableDays`: the one place that puts values on
     minutes and cuts days (every importer ends here).
 
@@ -251,10 +272,14 @@ def days_of_samples(people, schema, events, max_days):
     Args:
         people: mapping ``person -> (wall, values)``: int64 wall-clock minutes since
             1970-01-01 (`wall_clock`) and float32 ``(n, C)`` values in ``schema`` order (NaN =
-            none); read one person at a time (a lazy mapping keeps one person in memory).
+            none), or ``person -> (wall, sums, counts)`` where each entry sums ``counts``
+            readings (`minute_sums`); read one person at a time (a lazy mapping keeps one
+            person in memory).
         schema: `ChannelSchema` of the values' columns.
         events: dict ``person -> [(kind, label, start, end), ...]``.
         max_days: most calendar days one person may span.
+        spill_dir: a directory to write the days to (the returned ``raw`` is a
+            `DiskDayArray`); ``None`` keeps them in memory.
 
     Returns:
         ``(days, counts)``: `WearableDays` (``info["date"]`` holds the dates) and a dict of
@@ -277,10 +302,12 @@ def days_of_samples(people, schema, events, max_days):
                                    ChannelSchema.default().select(["HR"]), {}, 366)
     ```
     """
-    raws, event_lists, persons, day_index, labels, dates = [], [], [], [], [], []
+    raws = [] if spill_dir is None else DiskDayArray.appender(spill_dir, MINUTES_PER_DAY,
+                                                              schema.num_channels)
+    event_lists, persons, day_index, labels, dates = [], [], [], [], []
     empty_days = []
     for person in sorted(people):
-        first_day, cube = _person_cube(person, *people[person], schema, max_days)
+        first_day, cube = _person_cube(person, people[person], schema, max_days)
         intervals = [(k, label, s - first_day * MINUTES_PER_DAY, e - first_day * MINUTES_PER_DAY)
                      for k, label, s, e in events.get(person, [])]
         for d in range(cube.shape[0]):
@@ -295,16 +322,16 @@ def days_of_samples(people, schema, events, max_days):
             day_index.append(d)
             labels.append(longest)
             dates.append(date)
-    if not raws:
+    if not persons:
         raise DataError("input: no day with a valid value in any channel "
                         f"({len(empty_days)} empty day(s)).")
     days = WearableDays(
-        raw=np.stack(raws), events=event_lists, person_ids=np.asarray(persons, dtype=object),
+        raw=np.stack(raws) if isinstance(raws, list) else raws.finish(), events=event_lists, person_ids=np.asarray(persons, dtype=object),
         day_index=np.asarray(day_index, dtype=np.int32), activity_labels=tuple(labels),
         schema=schema, info={"date": np.asarray(dates)},
     )
     counts = {
-        "people": len(people), "channels": list(schema.names), "days": len(raws),
+        "people": len(people), "channels": list(schema.names), "days": len(persons),
         "empty_days": len(empty_days), "empty_day_examples": empty_days[:5],
         "events": int(sum(len(v) for p, v in events.items() if p in people)),
         "events_of_unknown_people": sorted(set(events) - set(people))[:10],
@@ -347,8 +374,11 @@ def drop_implausible(values, schema, fraction, where):
     return dropped
 
 
-def _person_cube(person, wall, values, schema, max_days):
-    """``(first day, cube)``: the person's float32 ``(days, 1440, C)`` minute grid."""
+def _person_cube(person, samples, schema, max_days):
+    """``(first day, cube)``: the person's float32 ``(days, 1440, C)`` minute grid from
+    ``(wall, values)`` or ``(wall, sums, counts)``."""
+    wall, values = samples[0], samples[1]
+    counts = samples[2] if len(samples) == 3 else None
     first_day, last_day = int(wall.min() // MINUTES_PER_DAY), int(wall.max() // MINUTES_PER_DAY)
     span = last_day - first_day + 1
     if span > max_days:
@@ -361,9 +391,10 @@ def _person_cube(person, wall, values, schema, max_days):
     size = span * MINUTES_PER_DAY
     cube = np.full((size, schema.num_channels), np.nan, dtype=np.float32)
     for j, name in enumerate(schema.names):
-        ok = np.isfinite(values[:, j])
+        ok = np.isfinite(values[:, j]) if counts is None else counts[:, j] > 0
         total = np.bincount(cell[ok], weights=values[ok, j], minlength=size)
-        count = np.bincount(cell[ok], minlength=size)
+        count = np.bincount(cell[ok], minlength=size, weights=None if counts is None
+                            else counts[ok, j])
         has = count > 0
         minute = total[has] if name in SUM_CHANNELS else total[has] / count[has]
         cube[has, j] = minute.astype(np.float32)
@@ -371,17 +402,29 @@ def _person_cube(person, wall, values, schema, max_days):
 
 
 def _check_across_files(reader, parts):
-    absolute = np.concatenate([p[1] for p in parts])
-    origin = np.concatenate([np.full(p[1].size, i) for i, p in enumerate(parts)])
+    """The same real time in two files of one person is an error naming both lines. Only the
+    parts whose time ranges overlap a part of another file are read back (within a file the
+    order check already makes times distinct)."""
+    origin = np.array([p[0] for p in parts])
+    if np.unique(origin).size < 2:
+        return
+    first, last = np.array([p[1] for p in parts]), np.array([p[2] for p in parts])
+    overlap = ((first[:, None] <= last[None, :]) & (first[None, :] <= last[:, None])
+               & (origin[:, None] != origin[None, :]))
+    suspects = np.flatnonzero(overlap.any(axis=1))
+    if suspects.size == 0:
+        return
+    kept = [reader.spill.get(parts[i][4]) for i in suspects]
+    absolute = np.concatenate([k[0] for k in kept])
+    lines = np.concatenate([k[1] for k in kept])
+    files = np.concatenate([np.full(k[0].size, origin[i]) for i, k in zip(suspects, kept)])
     order = np.argsort(absolute, kind="stable")
     same = np.flatnonzero(np.diff(absolute[order]) == 0)
     if same.size:
         a, b = order[same[0]], order[same[0] + 1]
 
         def name(k):
-            part = parts[origin[k]]
-            row = int(part[4][k - int(np.flatnonzero(origin == origin[k])[0])])
-            return row_name(reader.files[part[3]], row)
+            return row_name(reader.files[files[k]], int(lines[k]))
 
         raise DataError(f"{name(b)}: duplicated {TICK_NAMES[reader.unit]} "
                         f"{time_text(absolute[a], reader.unit)} (also on "

@@ -10,6 +10,7 @@ import os
 
 import numpy as np
 
+from sensorlm_keras.data.importers.spill_file import SpillFile
 from sensorlm_keras.data.importers.wall_clock import string_dtype, time_text, wall_clock_minutes
 from sensorlm_keras.data.preprocessing.plausible_ranges import range_bounds
 from sensorlm_keras.errors import DataError
@@ -23,6 +24,11 @@ class TableReader:
     """Chunked reading and row-by-row checks of table files; keeps, per person, the rows'
     wall-clock minutes, real times and values (`read_minute_tables` turns them into days).
 
+    What is kept of a chunk goes to a `SpillFile` (on disk for large inputs): per person, its
+    wall-clock minutes with their values (or, where several rows share a minute, as samples
+    do, the minute's sums and counts), and its real times and lines for the checks across
+    files. Memory then holds one chunk, not the file.
+
     Args:
         schema: `ChannelSchema` of the kept channels.
         timestamp_column, person_column: column names.
@@ -32,6 +38,7 @@ class TableReader:
         progress: show a tqdm bar of the rows read.
         unit: ``"m"`` (one row per minute) or ``"ms"`` (samples at any rate): the resolution
             of the order and duplicate checks.
+        spill: `SpillFile` the kept arrays go to (default: one in memory).
 
     Example:
 
@@ -48,14 +55,17 @@ class TableReader:
     """
 
     def __init__(self, schema, timestamp_column, person_column, chunk_rows, fraction, progress,
-                 unit):
+                 unit, spill=None):
         self.schema = schema
         self.timestamp_column = timestamp_column
         self.person_column = person_column
         self.chunk_rows = chunk_rows
         self.fraction = fraction
         self.low, self.high = range_bounds(schema)
-        self.people = {}  # person -> list of (wall, absolute, values, file index, lines)
+        self.spill = SpillFile() if spill is None else spill
+        # person -> list of (file index, first real time, last real time, key of the minutes'
+        # values in the spill, key of the real times and lines)
+        self.people = {}
         self.files = []
         self.rows = 0
         self.implausible = dict.fromkeys(schema.names, 0)
@@ -93,7 +103,7 @@ class TableReader:
 
     def _forget(self, file_index):
         for person in list(self.people):
-            self.people[person] = [p for p in self.people[person] if p[3] != file_index]
+            self.people[person] = [p for p in self.people[person] if p[0] != file_index]
             if not self.people[person]:
                 del self.people[person]
 
@@ -129,9 +139,12 @@ class TableReader:
             _check_order(absolute[rows], rows, last.get(pid), where, self.timestamp_column,
                          self.unit)
             last[pid] = (int(absolute[rows[-1]]), where(int(rows[-1])))
-            self.people.setdefault(str(pid), []).append(
-                (wall[rows], absolute[rows], values[rows], file_index, rows + start)
-            )
+            times = absolute[rows]
+            self.people.setdefault(str(pid), []).append((
+                file_index, int(times[0]), int(times[-1]),
+                self.spill.put(*minute_sums(wall[rows], values[rows])),
+                self.spill.put(times, rows + start),
+            ))
 
     def _values(self, chunk, present, where, counts):
         import pandas as pd
@@ -179,6 +192,24 @@ class TableReader:
             self.bar.close()
 
 
+def minute_sums(wall, values):
+    """What is kept of one person's rows of a chunk: ``(wall, values)`` as they are when each
+    row is its own wall-clock minute, else ``(minutes, sums, counts)``: the distinct minutes,
+    the float64 sum and the int32 count of each channel's finite values there (`days_of_samples`
+    takes either)."""
+    if wall.size < 2 or np.diff(wall).min() > 0:
+        return wall, values
+    minutes, inverse = np.unique(wall, return_inverse=True)
+    sums = np.zeros((minutes.size, values.shape[1]), np.float64)
+    counts = np.zeros((minutes.size, values.shape[1]), np.int32)
+    for j in range(values.shape[1]):
+        finite = np.isfinite(values[:, j])
+        sums[:, j] = np.bincount(inverse[finite], weights=values[finite, j],
+                                 minlength=minutes.size)
+        counts[:, j] = np.bincount(inverse[finite], minlength=minutes.size)
+    return minutes, sums, counts
+
+
 class _FastReaderRefused(Exception):
     """Arrow's CSV reader could not convert a cell (the pandas reader will name it)."""
 
@@ -224,15 +255,20 @@ def _arrow_csv_chunks(path, columns, present, chunk_rows):
 
     types = {c: pa.string() for c in columns[: len(columns) - len(present)]}
     types.update({c: pa.float64() for c in present})
+    # 1 MB blocks: Arrow's streaming reader reads up to 32 blocks ahead of the parser, so the
+    # block size bounds what it holds (8 MB blocks: ~280 MB of a 267 MB file held while the
+    # first chunks were checked; 1 MB: ~50 MB, as fast; docs/performance.md).
     try:
-        reader = pcsv.open_csv(
-            pa.input_stream(path, compression="detect"),
-            read_options=pcsv.ReadOptions(block_size=8 << 20),
-            convert_options=pcsv.ConvertOptions(column_types=types, include_columns=columns),
-        )
-        for batch in reader:
-            for begin in range(0, batch.num_rows, chunk_rows):
-                yield batch.slice(begin, chunk_rows).to_pandas(types_mapper=pd.ArrowDtype)
+        with pa.input_stream(path, compression="detect") as stream:
+            reader = pcsv.open_csv(
+                stream,
+                read_options=pcsv.ReadOptions(block_size=1 << 20),
+                convert_options=pcsv.ConvertOptions(column_types=types,
+                                                    include_columns=columns),
+            )
+            for batch in reader:
+                for begin in range(0, batch.num_rows, chunk_rows):
+                    yield batch.slice(begin, chunk_rows).to_pandas(types_mapper=pd.ArrowDtype)
     except pa.ArrowInvalid as err:
         raise _FastReaderRefused(str(err)) from None
 
