@@ -84,8 +84,8 @@ def build_window_dataset(
     ```
     """
     from sensorlm_keras.data.captions.window_captioner import (
-        WINDOW_CAPTION_VARIANTS,
         WindowCaptioner,
+        window_caption_variants,
     )
     from sensorlm_keras.data.captions.zero_shot_prompts import WINDOW_PROMPT_TEMPLATES
     from sensorlm_keras.data.dataset_builder import caption_seed
@@ -102,7 +102,7 @@ def build_window_dataset(
         raise DataError(f"{windows.source}: no window in the train split (people: "
                         f"{len(set(windows.person_ids))}); add people or pass a 'split' array.")
     schema, normalization = window_schema(windows, splits["train"])
-    captioner = WindowCaptioner(schema)
+    captioner = WindowCaptioner(schema, windows.step_seconds)
     day_index = _index_within_person(windows.person_ids)
     bar = progress_bar(progress, "caption + write", "window", total=len(windows))
     manifests = {}
@@ -126,7 +126,8 @@ def build_window_dataset(
                 os.path.join(os.fspath(out_dir), split), schema.names, split=split,
                 num_shards=int(max(1, min(num_shards, kept.size))), compression=compression,
                 salt=salt, num_timesteps=windows.num_timesteps,
-                caption_variants=list(WINDOW_CAPTION_VARIANTS), overwrite=overwrite,
+                caption_variants=list(window_caption_variants(windows.num_timesteps)),
+                overwrite=overwrite,
                 extra={
                     **(extra or {}),
                     "kind": "labelled windows",

@@ -142,3 +142,37 @@ def test_real_recordings_preprocess_and_caption(real_days):
         pre.sensor, masks=pre.mask, events_list=real_days.events[:8]
     )
     assert all(c["high_all"] or c["low"] for c in captions)
+
+
+def test_actigraphy_tables_round_trip_through_the_table_importer(tmp_path):
+    """`write_actigraphy_tables` writes what `read_minute_tables` reads back to the same days:
+    one person per recording file (two files with one stem stay two people), blank = missing,
+    and the recordings' intervals as an event log (one over 24 h cut to 24 h) that rebuilds the
+    days' sleep events."""
+    from sensorlm_keras.data import WearableDays
+    from sensorlm_keras.data.actigraphy.tables import write_actigraphy_tables
+    from sensorlm_keras.data.importers import read_minute_tables
+
+    schema = ChannelSchema.default().select(["steps", "wrist_temperatures", "HR"])
+    raw = np.full((3, 1440, 3), np.nan, np.float32)
+    raw[:, 300:1200, 0] = np.arange(900) % 40
+    raw[2, 600:700, 1] = 33.5
+    log = [("s.AWD", "sleep", "sleep", "2020-01-01T22:30", "2020-01-02T06:00"),
+           ("s.csv", "sleep", "sleep", "2020-01-05T01:00", "2020-01-06T09:00"),  # 32 h
+           ("gone.AWD", "sleep", "sleep", "2020-01-01T01:00", "2020-01-01T02:00")]
+    days = WearableDays(raw=raw, events=[[]] * 3, person_ids=["s", "s", "s"],
+                        day_index=[0, 1, 0], activity_labels=["none"] * 3, schema=schema,
+                        info={"date": np.array(["2020-01-01", "2020-01-02", "2020-01-05"]),
+                              "source": np.array(["s.AWD", "s.AWD", "s.csv"]),
+                              "event_log": log})
+    summary = write_actigraphy_tables(days, tmp_path / "tables")
+    assert summary["channels"] == ["steps", "wrist_temperatures"]  # HR: never observed
+    assert (summary["rows"], summary["people"], summary["events"]) == (3 * 1440, 2, 2)
+    back, _ = read_minute_tables(tmp_path / "tables" / "minutes.csv",
+                                 events=tmp_path / "tables" / "events.csv")
+    assert list(back.person_ids) == ["s.AWD", "s.AWD", "s.csv"]
+    np.testing.assert_array_equal(back.raw, raw[..., :2])
+    assert back.events[0] == [Event("sleep", "sleep", 1350, 359)]
+    assert back.events[1] == [Event("sleep", "sleep", 1350, 359)]
+    # cut to 24 h by the tables, to under 24 h by the day cutter (`events_of_day`)
+    assert back.events[2] == [Event("sleep", "sleep", 60, 58)]

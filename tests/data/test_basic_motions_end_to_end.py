@@ -16,20 +16,13 @@ import sys
 import pytest
 
 from tests.backend_harness import ROOT, backend_env
+from tests.data._cli_helpers import run_cli
 
-# Measured with this recipe (TensorFlow, seed 0, 600 steps): zero-shot 1.000, probe (5 per class
-# and all) 1.000, random-init encoder 0.850 / 0.950, supervised baseline 0.975 (README, "Your
-# own data"; 2,000 steps gave 0.925).
+# Measured with this recipe (TensorFlow, seed 0, 600 steps, windows with the structural level):
+# zero-shot 1.000, probe (5 per class and all) 1.000, random-init encoder 0.850 / 0.950,
+# supervised baseline 0.975 (README, "Your own data"; 300 to 2,000 steps all gave 1.000).
 MIN_ZERO_SHOT_ACCURACY = 0.6  # 4 classes: chance 0.25
 MIN_PROBE_ACCURACY = 0.8
-
-
-def _cli(*args, timeout=900):
-    result = subprocess.run([sys.executable, "-m", "sensorlm_keras.cli", *args],
-                            env=backend_env("tensorflow"), cwd=ROOT, capture_output=True,
-                            text=True, timeout=timeout)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return result.stdout
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +36,7 @@ def basic_motions_npz(tmp_path_factory):
     except RegistryDataUnavailableError as error:
         pytest.skip(f"BasicMotions unavailable (pip cannot reach the registry): {error}")
     path = tmp_path_factory.mktemp("bm") / "basic_motions.npz"
-    out = _cli("data", "fetch", "basic-motions", "--out", str(path))
+    out = run_cli("data", "fetch", "basic-motions", "--out", str(path))
     assert "80 windows of 100 steps x 6 channels" in out
     return path
 
@@ -51,12 +44,12 @@ def basic_motions_npz(tmp_path_factory):
 @pytest.mark.slow
 def test_basic_motions_build_train_eval(basic_motions_npz, tmp_path):
     data, run, report_dir = tmp_path / "data", tmp_path / "run", tmp_path / "eval"
-    out = _cli("data", "build", "--input", str(basic_motions_npz), "--format", "windows",
+    out = run_cli("data", "build", "--input", str(basic_motions_npz), "--format", "windows",
                "--out", str(data), "--salt", "s", "--no-progress")
     assert "train" in out and "test" in out
-    _cli("train", "--smoke", "--no-progress", "--data", str(data), "--run-dir", str(run),
+    run_cli("train", "--smoke", "--no-progress", "--data", str(data), "--run-dir", str(run),
          "--set", "steps=600", "--set", "tensorboard=false", "--no-eval")
-    _cli("eval", "--run", str(run), "--data", str(data), "--labels", "label", "--out",
+    run_cli("eval", "--run", str(run), "--data", str(data), "--labels", "label", "--out",
          str(report_dir), "--no-plots", "--no-progress", "--seeds", "3")
     with open(report_dir / "report.json", encoding="utf-8") as f:
         report = json.load(f)
@@ -91,10 +84,10 @@ def test_a_window_run_exports_its_normalisation_and_templates(tmp_path):
     manifests = build_window_dataset(windows, tmp_path / "data", salt="s")
     norm = manifests["train"].extra["normalization"]
     run, export = tmp_path / "run", tmp_path / "export"
-    _cli("train", "--smoke", "--quiet", "--data", str(tmp_path / "data"), "--run-dir", str(run),
+    run_cli("train", "--smoke", "--quiet", "--data", str(tmp_path / "data"), "--run-dir", str(run),
          "--set", "steps=2", "--set", "steps_per_checkpoint=2", "--set", "batch_size=4",
          "--set", "vocabulary_size=100", "--set", "tensorboard=false", "--no-eval")
-    _cli("export", "--run", str(run), "--out", str(export))
+    run_cli("export", "--run", str(run), "--out", str(export))
     code = (
         "import json, sys, numpy as np, tensorflow as tf, tensorflow_text\n"
         f"m = tf.saved_model.load({str(export / 'sensorlm' / '1')!r})\n"

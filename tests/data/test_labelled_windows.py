@@ -180,3 +180,68 @@ def test_npz_errors_name_the_file_and_arrays(tmp_path):
         LabelledWindows.from_npz(path)
     with pytest.raises(DataError, match="does not exist"):
         LabelledWindows.from_npz(tmp_path / "none.npz")
+
+
+def test_structural_level_of_a_day_long_window_is_the_day_captions(tmp_path):
+    """A window of 1440 one-minute steps is a day: its structural level is word for word the
+    day captioner's for the same values and seed (times in minutes, 40-minute points)."""
+    from sensorlm_keras.data import CaptionGenerator, SyntheticDayGenerator, preprocess_days
+    from sensorlm_keras.data.captions.window_captioner import WindowCaptioner
+
+    days = SyntheticDayGenerator().generate(num_people=2, days_per_person=2, seed=3)
+    pre = preprocess_days(days.raw, schema=days.schema)
+    seeds = list(range(len(pre.sensor)))
+    day = CaptionGenerator(schema=days.schema).generate_batch(
+        pre.sensor, masks=pre.mask, events_list=[[] for _ in seeds], seeds=seeds)
+    window = WindowCaptioner(days.schema, step_seconds=60.0).generate_batch(
+        pre.sensor, pre.mask, seeds=seeds)
+    assert any("minute" in d["middle"] for d in day)
+    assert [w["middle"] for w in window] == [d["middle"] for d in day]
+    assert set(window[0]) == set(day[0])  # all eight variants
+
+
+def test_structural_level_finds_a_planted_ramp_and_spike_in_window_time(tmp_path):
+    """10 s at 10 Hz (100 steps): heart rate flat, then a ramp over steps 40-79, and a one-point
+    spike in a second channel at step 50. The caption names an increase ending near second 8
+    and a spike near second 5 (to within one point, 100/36 steps = 0.28 s, plus the 0.05 s of
+    rounding to one decimal), in seconds."""
+    import re
+
+    from sensorlm_keras.data import Channel
+    from sensorlm_keras.data.captions.window_captioner import WindowCaptioner, time_unit
+
+    t = np.arange(100)
+    hr = np.where(t < 40, 70.0, np.where(t < 80, 70.0 + (t - 40) * 1.5, 130.0))
+    other = np.full(100, 1.0)
+    other[49:52] = 30.0
+    schema = ChannelSchema([ChannelSchema.default().channels[ChannelSchema.default().index("HR")],
+                            Channel("acc_x", 0.0, 1.0, "custom")])
+    z = schema.normalize(np.stack([hr, other], -1)[None])
+    caption = WindowCaptioner(schema, step_seconds=0.1).generate_batch(z, seeds=[0])[0]
+    middle = caption["middle"]
+    assert "minute" not in middle and "day" not in middle
+    heart = next(line for line in middle.splitlines() if line.startswith("Heart patterns:"))
+    signals = next(line for line in middle.splitlines() if line.startswith("Signals patterns:"))
+    numbers = [float(x) for x in re.findall(r"\d+(?:\.\d+)?", heart)]
+    assert any(k in heart.lower() for k in ("increas", "rise", "rose", "climb", "upward", "went up",
+                                            "grew"))
+    assert any(abs(v - 8.0) <= 0.34 for v in numbers), heart
+    spike_at = [float(x) for sentence in signals.split(". ") if re.search(r"spik|peak", sentence)
+                for x in re.findall(r"second (\d+(?:\.\d+)?)", sentence)]
+    assert spike_at and all(abs(v - 5.0) <= 0.34 for v in spike_at), signals
+    assert time_unit(100, 0.1) == ("second", 1.0)
+    assert time_unit(1440, 60.0) == ("minute", 60.0)
+    assert time_unit(3 * 1440, 60.0) == ("hour", 3600.0)
+
+
+def test_windows_shorter_than_the_profile_carry_no_structural_level(tmp_path):
+    windows = _windows(n=6, t=20, people=3, splits=["train"] * 6)
+    manifests = build_window_dataset(windows, tmp_path / "short", salt="s")
+    assert manifests["train"].caption_variants == ["low", "high_summary", "high_all", "high_low"]
+    long = _windows(n=6, t=50, people=3, splits=["train"] * 6)
+    manifests = build_window_dataset(long, tmp_path / "long", salt="s")
+    assert "middle" in manifests["train"].caption_variants
+    for ex in _stored(tmp_path / "long" / "train", "high_middle_low"):
+        high, rest = ex["captions"]["high_middle_low"].split("\n", 1)
+        assert high in {t.format(ex["activity_label"]) for t in WINDOW_PROMPT_TEMPLATES}
+        assert "patterns:" in rest or any(p in rest for p in phrases.WINDOW_NO_STRUCTURE_PHRASES)

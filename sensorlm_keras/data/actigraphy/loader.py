@@ -75,7 +75,10 @@ def load_actigraphy_days(
         recording and ``info`` holding ``light`` ``(N, 1440)`` (lux, NaN if absent),
         ``date`` (ISO dates), ``source`` (file name), ``sleep_source`` (``"device"``,
         ``"inferred"`` or ``"none"``), ``steps_per_unit`` (the activity -> steps factor of the
-        recording) and ``skipped`` (files skipped, with the reason).
+        recording), ``skipped`` (files skipped, with the reason) and ``event_log``: the
+        recordings' sleep and activity intervals as rows ``(source, kind, label, start, end)``
+        (the recording's file name; local wall-clock timestamps, ``end`` exclusive), the format
+        `read_event_log` reads.
 
     Raises:
         ActigraphyUnavailableError: the wheel is not cached and cannot be downloaded.
@@ -102,7 +105,7 @@ def load_actigraphy_days(
     check_positive_int(min_sleep_minutes, "min_sleep_minutes")
     check_positive_int(min_activity_minutes, "min_activity_minutes")
     paths = _recording_paths(cache_dir, files, download)
-    rows, skipped, seen = [], {}, {}
+    rows, skipped, seen, event_log = [], {}, {}, []
     for path in paths:
         name = os.path.basename(path)
         try:
@@ -116,8 +119,10 @@ def load_actigraphy_days(
             skipped[name] = f"same recording as {seen[fingerprint]}"
             continue
         seen[fingerprint] = name
-        rows += _recording_days(rec, first, minutes, schema, min_valid_fraction, infer_sleep,
-                                min_sleep_minutes, min_activity_minutes)
+        kept, log = _recording_days(rec, first, minutes, schema, min_valid_fraction,
+                                    infer_sleep, min_sleep_minutes, min_activity_minutes)
+        rows += kept
+        event_log += log if kept else []
     if not rows:
         raise DataError(
             f"load_actigraphy_days: no day with at least {min_valid_fraction:.0%} observed minutes "
@@ -138,6 +143,7 @@ def load_actigraphy_days(
             "sleep_source": np.array(column["sleep_source"]),
             "steps_per_unit": np.array(column["scale"], dtype=np.float64),
             "skipped": skipped,
+            "event_log": event_log,
         },
     )
 
@@ -161,7 +167,8 @@ def _recording_paths(cache_dir, files, download):
 
 def _recording_days(rec, first, minutes, schema, min_valid_fraction, infer_sleep,
                     min_sleep_minutes, min_activity_minutes):
-    """The kept days of one recording, as dicts of the `_FIELDS`."""
+    """The kept days of one recording, as dicts of the `_FIELDS`, and its intervals as event
+    log rows ``(person, kind, label, start, end)`` (ISO local times, ``end`` exclusive)."""
     steps, scale = steps_per_minute(minutes, rec.activity_kind)
     # Place the minute series on a grid of whole days starting at local midnight.
     day0 = first.astype("datetime64[D]")
@@ -197,7 +204,11 @@ def _recording_days(rec, first, minutes, schema, min_valid_fraction, infer_sleep
             "day_index": d, "label": longest, "date": str(day0 + np.timedelta64(d, "D")),
             "source": rec.source, "sleep_source": sleep_source, "scale": scale,
         })
-    return rows
+    midnight = day0.astype("datetime64[m]")
+    log = [(rec.source, kind, label, str(midnight + np.timedelta64(int(start), "m")),
+            str(midnight + np.timedelta64(int(end), "m")))
+           for kind, label, start, end in intervals]
+    return rows, log
 
 
 def _intervals(minutes, steps, lead, infer_sleep, min_sleep_minutes, min_activity_minutes):

@@ -2,7 +2,6 @@
 
 import numpy as np
 
-from sensorlm_keras.data.captions import phrases
 from sensorlm_keras.data.captions._draws import Draws
 from sensorlm_keras.data.captions.semantic import check_events, semantic_captions
 from sensorlm_keras.data.captions.statistical import (
@@ -12,13 +11,13 @@ from sensorlm_keras.data.captions.statistical import (
     statistical_caption,
 )
 from sensorlm_keras.data.captions.structural import (
-    MAX_STATEMENTS_PER_CATEGORY,
     merge_patterns,
     peak_prescreen,
     peaks_of_series,
     point_means,
     profile_summary,
     select_trends,
+    structural_caption,
     trends_from_selection,
 )
 from sensorlm_keras.utils.array_checks import check_bool_mask
@@ -297,36 +296,10 @@ class CaptionGenerator:
         return patterns
 
     def _structural_caption(self, f, i, categories, draws):
-        lines = []
-        for key, names in categories:
-            items = []
-            for name in names:
-                k = self._col_of[name]
-                if f["stats"][i][k][4] == 0:
-                    continue
-                for pattern in self._patterns(f, i, k):
-                    items.append((name, pattern))
-            if not items:
-                continue
-            if len(items) > MAX_STATEMENTS_PER_CATEGORY:
-                items = [items[j] for j in draws.subset(len(items), MAX_STATEMENTS_PER_CATEGORY)]
-            sentences = []
-            for name, p in items:
-                display = phrases.display_name(name)
-                template = draws.pick(phrases.STRUCTURAL_PHRASES[p.kind])
-                sentences.append(
-                    template.format(
-                        name=display,
-                        Name=phrases.capitalize(display),
-                        start=p.start_minute,
-                        end=p.end_minute,
-                        minute=p.start_minute,
-                    )
-                )
-            lines.append(f"{phrases.STRUCTURAL_HEADERS[key]}: " + " ".join(sentences))
-        if not lines:
-            return draws.pick(phrases.NO_STRUCTURE_PHRASES)
-        return "\n".join(lines)
+        patterns = {name: self._patterns(f, i, self._col_of[name])
+                    for _, names in categories for name in names
+                    if f["stats"][i][self._col_of[name]][4] > 0}
+        return structural_caption(categories, patterns, draws)
 
     def _day(self, f, i, events, seed, variants):
         draws = Draws(seed)

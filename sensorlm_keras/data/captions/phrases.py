@@ -5,7 +5,8 @@ Templates use `str.format` fields:
 - statistical: ``{name}`` / ``{Name}`` (display name, capitalised at sentence start), ``{mean}``,
   ``{min}``, ``{max}``, ``{std}`` (numbers written with one decimal);
 - structural trends: ``{name}`` / ``{Name}``, ``{start}``, ``{end}`` (minutes of day);
-  spikes and drops: ``{name}`` / ``{Name}``, ``{minute}``;
+  spikes and drops: ``{name}`` / ``{Name}``, ``{minute}``; for windows also ``{unit}`` /
+  ``{units}`` (the window's time unit, `WINDOW_STRUCTURAL_PHRASES`);
 - activities and sleep: ``{label}`` / ``{Label}``, ``{duration}`` (e.g. ``"45 minutes"``),
   ``{when}`` (e.g. ``"from 07:00 to 07:45 (minutes 420-465)"``);
 - moods: ``{label}``, ``{at}`` / ``{At}`` (e.g. ``"at 14:05 (minute 845)"``).
@@ -202,6 +203,20 @@ NO_STRUCTURE_PHRASES = (
     "Nothing structurally notable happened in the signals today.",
     "There were no distinct trends, peaks or dips in the day's data.",
     "The day's signals had no marked trend, spike or drop.",
+)
+
+# The structural phrases of a window of any length: the same sentences with the window's own
+# time unit for "minute" (``{unit}`` / ``{units}``: "second 2.5", "seconds 2.5-6.1"), times
+# counted from the window's start (`WindowCaptioner`).
+WINDOW_STRUCTURAL_PHRASES = {
+    kind: tuple(t.replace("minutes {", "{units} {").replace("minute {", "{unit} {")
+                for t in templates)
+    for kind, templates in STRUCTURAL_PHRASES.items()
+}
+WINDOW_NO_STRUCTURE_PHRASES = (
+    "No clear trends, spikes or drops stood out in the window.",
+    "The signals showed no notable trends, spikes or drops.",
+    "There were no distinct trends, peaks or dips in the window's data.",
 )
 
 NO_STATISTICS_PHRASES = (

@@ -109,15 +109,35 @@ def average_points(series, mask=None):
     return point_means(x[..., None], ~m[..., None])[..., 0]
 
 
+def point_bounds(num_steps):
+    """The 37 step indices that cut ``num_steps`` steps into the 36 points: multiples of 40
+    for a day of 1440 minutes, ``round(k * num_steps / 36)`` for a window of any length (at
+    least 36 steps, so that no point is empty)."""
+    num_steps = int(num_steps)
+    if num_steps < NUM_POINTS:
+        raise DataError(f"num_steps: expected at least {NUM_POINTS} time steps for the "
+                        f"{NUM_POINTS}-point profile, received {num_steps}.")
+    return np.rint(np.linspace(0, num_steps, NUM_POINTS + 1)).astype(np.int64)
+
+
 def point_means(x, valid=None):
-    """40-minute means of ``x`` ``(..., 1440, C)`` over its valid minutes: ``(..., 36, C)``.
+    """Means of ``x`` ``(..., T, C)`` over the valid steps of each of the 36 points
+    (`point_bounds`; 40 minutes each for a day): ``(..., 36, C)``.
 
     Args:
-        x: float array with time on axis -2.
+        x: float array with time on axis -2 (at least 36 steps).
         valid: optional boolean array of the same shape, ``True`` = observed. A point whose
-            40 minutes are all missing is NaN.
+            steps are all missing is NaN.
     """
-    blocks = x.reshape(x.shape[:-2] + (NUM_POINTS, POINT_MINUTES, x.shape[-1]))
+    steps = x.shape[-2]
+    if steps % NUM_POINTS:  # unequal points: sums between the bounds
+        starts = point_bounds(steps)[:-1]
+        observed = np.ones(x.shape, bool) if valid is None else valid
+        total = np.add.reduceat(np.where(observed, x, 0.0), starts, axis=-2)
+        count = np.add.reduceat(observed.astype(np.int64), starts, axis=-2)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    blocks = x.reshape(x.shape[:-2] + (NUM_POINTS, steps // NUM_POINTS, x.shape[-1]))
     if valid is None:
         return blocks.mean(-2)
     vb = valid.reshape(blocks.shape)
@@ -383,3 +403,74 @@ def merge_patterns(trends, peaks):
     if not trends:
         return list(peaks)
     return sorted(list(trends) + list(peaks), key=lambda p: (p.start_minute, p.end_minute))
+
+
+def profile_patterns(points):
+    """Trends, spikes and drops of every 36-point profile in ``points`` ``(..., 36)`` (NaN =
+    missing point), as nested lists of `StructuralPattern` in time order (the selection is
+    vectorised; ``find_peaks`` runs only where `peak_prescreen` allows a spike or a drop).
+
+    Example:
+
+    ```python
+    x = np.zeros((2, 36)); x[1, 17] = 5.0
+    profile_patterns(x)   # [[], [StructuralPattern(kind='spike', ...)]]
+    ```
+    """
+    points = np.asarray(points, dtype=np.float64)
+    chosen, kinds = select_trends(points)
+    mean, r, _ = profile_summary(points)
+    valid = ~np.isnan(points)
+    filled = impute_over_time(points, axis=-1) if not valid.all() else points
+    maybe_spike, maybe_drop = peak_prescreen(filled, np.nan_to_num(mean), r)
+    out = np.empty(points.shape[:-1], dtype=object)
+    for index in np.ndindex(*points.shape[:-1]):
+        found = trends_from_selection(chosen[index], kinds[index])
+        if maybe_spike[index] or maybe_drop[index]:
+            peaks = peaks_of_series(filled[index], float(mean[index]), float(r[index]),
+                                    valid[index], bool(maybe_spike[index]),
+                                    bool(maybe_drop[index]))
+            found = merge_patterns(found, peaks)
+        out[index] = found
+    return out.tolist()
+
+
+def structural_caption(categories, patterns, draws, fields=None, templates=None, empty=None):
+    """The structural caption: per category one line of its channels' patterns (at most
+    `MAX_STATEMENTS_PER_CATEGORY`, a random subset beyond), or a no-structure sentence.
+
+    Args:
+        categories: ``[(category key, [channel names])]`` (`select_category_channels`).
+        patterns: mapping channel name -> list of `StructuralPattern` (channels without data
+            left out).
+        draws: the example's random draws (`Draws`).
+        fields: function `StructuralPattern` -> dict of the template fields for its times
+            (default: the day's minutes, ``start``, ``end``, ``minute``).
+        templates: kind -> phrase templates (default `phrases.STRUCTURAL_PHRASES`).
+        empty: sentences for no pattern at all (default `phrases.NO_STRUCTURE_PHRASES`).
+
+    Returns:
+        the caption text.
+    """
+    from sensorlm_keras.data.captions import phrases
+
+    templates = phrases.STRUCTURAL_PHRASES if templates is None else templates
+    fields = fields or (lambda p: {"start": p.start_minute, "end": p.end_minute,
+                                   "minute": p.start_minute})
+    lines = []
+    for key, names in categories:
+        items = [(name, p) for name in names for p in patterns.get(name, ())]
+        if not items:
+            continue
+        if len(items) > MAX_STATEMENTS_PER_CATEGORY:
+            items = [items[j] for j in draws.subset(len(items), MAX_STATEMENTS_PER_CATEGORY)]
+        sentences = []
+        for name, p in items:
+            display = phrases.display_name(name)
+            template = draws.pick(templates[p.kind])
+            sentences.append(template.format(name=display, Name=phrases.capitalize(display),
+                                             **fields(p)))
+        lines.append(f"{phrases.STRUCTURAL_HEADERS[key]}: " + " ".join(sentences))
+    if not lines:
+        return draws.pick(phrases.NO_STRUCTURE_PHRASES if empty is None else empty)
+    return "\n".join(lines)
