@@ -3,7 +3,8 @@
 Where each job lives:
 
 - core types: `Channel` / `ChannelSchema` (``channel``, ``channel_schema``, ``channels.csv``),
-  `Event` (``event``), `WearableDays` (``wearable_days``), `PreprocessedDays`
+  `Event` (``event``), `WearableDays` (``wearable_days``; its days may live in a file,
+  `DiskDayArray`, ``disk_day_array``), `PreprocessedDays`
   (``preprocessed_days``).
 - ``readers/``: device file formats -> a `readers.Recording` of epochs (one module per format).
 - ``preprocessing/``: readings -> minute-level calendar days (``frame_days`` for timestamped
@@ -46,6 +47,7 @@ from sensorlm_keras.data.captions import (
     detect_trends,
 )
 from sensorlm_keras.data.wearable_days import WearableDays
+from sensorlm_keras.data.disk_day_array import DiskDayArray
 from sensorlm_keras.data.synthetic import (
     ACTIVITY_PROFILES,
     MOODS,
