@@ -168,7 +168,7 @@ def _recording_paths(cache_dir, files, download):
 def _recording_days(rec, first, minutes, schema, min_valid_fraction, infer_sleep,
                     min_sleep_minutes, min_activity_minutes):
     """The kept days of one recording, as dicts of the `_FIELDS`, and its intervals as event
-    log rows ``(person, kind, label, start, end)`` (ISO local times, ``end`` exclusive)."""
+    log rows ``(source file, kind, label, start, end)`` (ISO local times, ``end`` exclusive)."""
     steps, scale = steps_per_minute(minutes, rec.activity_kind)
     # Place the minute series on a grid of whole days starting at local midnight.
     day0 = first.astype("datetime64[D]")

@@ -94,7 +94,8 @@ class WindowCaptioner:
 
     def _categories(self, draws):
         """The day captions' categories of the schema channels, then every custom channel (a
-        channel outside the 34-channel schema) on one ``Signals`` line."""
+        channel outside the 34-channel schema) on one ``Signals`` line; ``draws=None`` gives
+        the core channels alone (what the structural level describes, as for days)."""
         custom = [c.name for c in self.schema.channels if c.family == CUSTOM_FAMILY]
         known = [n for n in self.schema.names if n not in custom]
         categories = select_category_channels(known, draws) if known else []
@@ -146,19 +147,11 @@ class WindowCaptioner:
                 found = {name: patterns[i][k] for k, name in enumerate(self.schema.names)
                          if rows[i, k, 4] > 0}
                 levels["middle"] = structural_caption(
-                    self._structural_categories(), found, draws, fields,
+                    self._categories(None), found, draws, fields,
                     phrases.WINDOW_STRUCTURAL_PHRASES, phrases.WINDOW_NO_STRUCTURE_PHRASES)
             out.append({v: "\n".join(levels[level] for level in VARIANT_LEVELS[v])
                         for v in window_caption_variants(steps)})
         return out
-
-    def _structural_categories(self):
-        """The core channels of each category (as the day captions' structural level) and
-        every custom channel."""
-        custom = [c.name for c in self.schema.channels if c.family == CUSTOM_FAMILY]
-        known = [n for n in self.schema.names if n not in custom]
-        categories = select_category_channels(known) if known else []
-        return categories + ([("other", custom)] if custom else [])
 
     def _time_fields(self, steps):
         """`StructuralPattern` -> the template fields in the window's own time unit."""
