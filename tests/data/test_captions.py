@@ -347,6 +347,41 @@ def test_custom_schema_without_known_channels():
     assert "bar baz" in captions["low"]
 
 
+
+def test_custom_channels_of_a_day_are_described_after_the_schema_channels():
+    # A day dataset of the 34 channels plus one imported custom channel ("baro", normalised on
+    # the train split): the statistical lines of the schema's channels are word for word those
+    # of the day without it, the structural level finds the same patterns there, and a last
+    # "Signals" line gives baro's statistics in its units and its planted ramp.
+    from sensorlm_keras.data import Channel
+    from sensorlm_keras.data.channel import CUSTOM_FAMILY
+
+    schema = ChannelSchema(list(SCHEMA.channels) + [Channel("baro", 1000.0, 5.0, CUSTOM_FAMILY)])
+    rng = np.random.default_rng(11)
+    noisy = np.clip(rng.normal(0, 0.5, (T, 34)), -5, 5)
+    ramp = np.r_[np.full(12, 990.0), np.linspace(990, 1010, 12), np.full(12, 1010.0)]
+    hr_ramp = day_from_points(70 + RAMP)  # one pattern in the schema's channels
+    for base in (noisy, hr_ramp):
+        z = day_from_points(ramp, "baro", schema, np.c_[base, np.zeros(T)])
+        with_baro = CaptionGenerator(schema).generate(z, seed=4)
+        without = CaptionGenerator(SCHEMA).generate(base, seed=4)
+        low, middle = with_baro["low"].split("\n"), with_baro["middle"].split("\n")
+        assert "\n".join(low[:-1]) == without["low"]
+        for last in (low[-1], middle[-1]):
+            assert last.startswith("Signals") and "baro" in last.lower()
+        signals = low[-1].partition(": ")[2]
+        stats = [m for m in (r.match(signals) for r in STAT_REGEXES) if m]
+        assert stats and stats[0].group("name").lower() == "baro"
+        assert float(stats[0].group("mean")) == pytest.approx(ramp.mean(), abs=0.051)
+        assert float(stats[0].group("max")) == pytest.approx(1010.0, abs=0.051)
+        rises = [m for kind, r in STRUCT_REGEXES if kind == "increasing"
+                 for sentence in split_lines(middle[-1])["Signals patterns"]
+                 for m in [r.match(sentence)] if m]
+        assert rises and (int(rises[0].group("start")), int(rises[0].group("end"))) == (520, 960)
+    # the schema channels' patterns (phrasing draws differ once baro's line is drawn)
+    assert parse_structure("\n".join(middle[:-1])) == parse_structure(without["middle"])
+    assert ("HR", StructuralPattern("increasing", 520, 960)) in parse_structure(without["middle"])
+
 # --------------------------------------------------------------------------- semantic level
 @settings(deadline=None, max_examples=30)
 @given(durations=st.lists(st.integers(1, 60), min_size=0, max_size=12))

@@ -5,9 +5,9 @@ import numpy as np
 from sensorlm_keras.data.captions._draws import Draws
 from sensorlm_keras.data.captions.semantic import check_events, semantic_captions
 from sensorlm_keras.data.captions.statistical import (
-    caption_channel_names,
+    caption_categories,
+    caption_names,
     channel_statistics,
-    select_category_channels,
     statistical_caption,
 )
 from sensorlm_keras.data.captions.structural import (
@@ -132,8 +132,8 @@ class CaptionGenerator:
         schema = ChannelSchema.resolve(schema)
         self.schema = schema
         self.seed = check_seed(seed)
-        self._names = caption_channel_names(schema.names)
-        self._core_categories = select_category_channels(self._names)
+        self._names = caption_names(schema)
+        self._core_categories = caption_categories(schema)
         self._columns = np.array([schema.index(n) for n in self._names])
         self._col_of = {n: k for k, n in enumerate(self._names)}
         self._means = schema.means[self._columns]
@@ -303,7 +303,7 @@ class CaptionGenerator:
 
     def _day(self, f, i, events, seed, variants):
         draws = Draws(seed)
-        categories = select_category_channels(self._names, draws)
+        categories = caption_categories(self.schema, draws)
         row = f["stats"][i]
         stats = {name: row[self._col_of[name]] for _, names in categories for name in names}
         levels = {"low": statistical_caption(categories, stats, draws)}

@@ -8,13 +8,15 @@ observed minutes only when a missing mask is given; the standard deviation is th
 Channels are described per category, one line per category, in the order Heart, Activity, Sleep,
 EDA/temperature (`CATEGORIES`): the core channels of the category, then randomly chosen extras.
 Channels absent from the schema are skipped; a schema with none of these channels is described
-in one "Signals" line listing all its channels. A channel without any observed minute in the day
-is skipped.
+in one "Signals" line listing all its channels, and channels outside the 34-channel schema
+(custom channels of imported data) follow on that line (`caption_categories`). A channel
+without any observed minute in the day is skipped.
 """
 
 import numpy as np
 
 from sensorlm_keras.data.captions import phrases
+from sensorlm_keras.data.channel import CUSTOM_FAMILY
 
 # (category key, core channel names, pool of extra channels, number of random extras).
 CATEGORIES = (
@@ -50,6 +52,37 @@ def caption_channel_names(names):
         wanted.update(extras)
     present = [n for n in names if n in wanted]
     return present if present else list(names)
+
+
+def caption_categories(schema, draws=None):
+    """Channels a caption of a day or window describes, per category: the categories of the
+    schema's own channels (`select_category_channels`), then every custom channel (family
+    `CUSTOM_FAMILY`, a channel outside the 34-channel schema) on the ``Signals`` line.
+
+    Args:
+        schema: `ChannelSchema` of the data.
+        draws: the caption's random draws (`Draws`), or ``None`` for the core channels alone
+            (the structural level's).
+
+    Returns:
+        list of ``(category key, [channel names])``; a schema without custom channels gets
+        exactly `select_category_channels` of `caption_channel_names`.
+    """
+    custom = [c.name for c in schema.channels if c.family == CUSTOM_FAMILY]
+    known = caption_channel_names([n for n in schema.names if n not in custom])
+    categories = select_category_channels(known, draws) if known else []
+    if not custom:
+        return categories
+    if categories and categories[-1][0] == "other":  # no known channel has a category
+        return [("other", categories[-1][1] + custom)]
+    return categories + [("other", custom)]
+
+
+def caption_names(schema):
+    """Every channel `caption_categories` can name, in schema order."""
+    custom = {c.name for c in schema.channels if c.family == CUSTOM_FAMILY}
+    known = set(caption_channel_names([n for n in schema.names if n not in custom]))
+    return [n for n in schema.names if n in known or n in custom]
 
 
 def select_category_channels(names, draws=None):

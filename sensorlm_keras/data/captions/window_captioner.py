@@ -6,8 +6,8 @@ from sensorlm_keras.data.captions import phrases
 from sensorlm_keras.data.captions._draws import Draws
 from sensorlm_keras.data.captions.caption_generator import CAPTION_VARIANTS, VARIANT_LEVELS
 from sensorlm_keras.data.captions.statistical import (
+    caption_categories,
     channel_statistics,
-    select_category_channels,
     statistical_caption,
 )
 from sensorlm_keras.data.captions.structural import (
@@ -18,7 +18,6 @@ from sensorlm_keras.data.captions.structural import (
     profile_patterns,
     structural_caption,
 )
-from sensorlm_keras.data.channel import CUSTOM_FAMILY
 from sensorlm_keras.data.channel_schema import ChannelSchema
 from sensorlm_keras.errors import DataError, describe
 from sensorlm_keras.utils.validation import check_float
@@ -92,15 +91,6 @@ class WindowCaptioner:
             raise DataError(f"WindowCaptioner.step_seconds: expected a positive number, "
                             f"received {step_seconds!r}.")
 
-    def _categories(self, draws):
-        """The day captions' categories of the schema channels, then every custom channel (a
-        channel outside the 34-channel schema) on one ``Signals`` line; ``draws=None`` gives
-        the core channels alone (what the structural level describes, as for days)."""
-        custom = [c.name for c in self.schema.channels if c.family == CUSTOM_FAMILY]
-        known = [n for n in self.schema.names if n not in custom]
-        categories = select_category_channels(known, draws) if known else []
-        return categories + ([("other", custom)] if custom else [])
-
     def generate_batch(self, sensor_z, masks=None, labels=None, captions=None, seeds=None):
         """The `window_caption_variants` of every window.
 
@@ -133,7 +123,7 @@ class WindowCaptioner:
         out = []
         for i in range(n):
             draws = Draws(seeds[i])
-            categories = self._categories(draws)
+            categories = caption_categories(self.schema, draws)
             row = {name: tuple(rows[i, k]) for k, name in enumerate(self.schema.names)}
             levels = {"low": statistical_caption(categories, row, draws)}
             if captions is not None:
@@ -147,7 +137,7 @@ class WindowCaptioner:
                 found = {name: patterns[i][k] for k, name in enumerate(self.schema.names)
                          if rows[i, k, 4] > 0}
                 levels["middle"] = structural_caption(
-                    self._categories(None), found, draws, fields,
+                    caption_categories(self.schema), found, draws, fields,
                     phrases.WINDOW_STRUCTURAL_PHRASES, phrases.WINDOW_NO_STRUCTURE_PHRASES)
             out.append({v: "\n".join(levels[level] for level in VARIANT_LEVELS[v])
                         for v in window_caption_variants(steps)})
