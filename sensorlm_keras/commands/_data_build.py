@@ -29,7 +29,9 @@ input formats (--format):
 
   samples       the same tables with timestamped samples at any rate (1 Hz heart rate, a
                 pedometer's counts every few seconds): each minute holds the mean of its
-                samples, the sum for steps; timestamps only have to be distinct.
+                samples, the sum for steps; timestamps only have to be distinct. A raw
+                accelerometer stream (--accelerometer X,Y,Z, any rate) becomes per minute
+                enmo (mean of max(|a| - 1 g, 0)) and vm_sd (SD of |a|), in milli-g.
 
   apple-health  the Health app's "Export All Health Data": export.zip, export.xml or the
                 apple_health_export folder (one person: --person, default the file name).
@@ -61,6 +63,8 @@ examples:
   sensorlm data build --input minutes.csv --events events.csv --out data/mine --salt s3cret
   sensorlm data build --input recordings/ --channels HR,steps --out data/mine
   sensorlm data build --input hr_1hz.parquet --format samples --out data/mine
+  sensorlm data build --input acc_50hz.csv --format samples --accelerometer ax,ay,az \
+      --accelerometer-unit m/s2 --out data/mine
   sensorlm data build --input export.zip --format apple-health --person me --out data/mine
   sensorlm data build --input Takeout --format fitbit --timezone Europe/Berlin --out data/mine
   sensorlm data build --input har_windows.npz --format windows --out data/har
@@ -89,6 +93,13 @@ def add_build_parser(sub):
                        "34-channel schema (e.g. acc_x of a raw accelerometer stream) is kept as "
                        "a custom channel normalised on the train split (default: every column "
                        "besides timestamp and person, each of which must be a schema channel)")
+    build.add_argument("--accelerometer", default=None, metavar="X,Y,Z",
+                       help="samples: the three axis columns of a raw accelerometer stream, "
+                       "kept as the minute features enmo and vm_sd (milli-g; the axes "
+                       "themselves only if --channels names them)")
+    build.add_argument("--accelerometer-unit", default="g", choices=("g", "mg", "m/s2"),
+                       help="unit of the --accelerometer axes (default g); a stream whose "
+                       "magnitude is not gravity's in that unit is refused")
     build.add_argument("--timestamp-column", default="timestamp",
                        help="timestamp column (default timestamp)")
     build.add_argument("--person-column", default="person", help="person column (default person)")
@@ -122,10 +133,14 @@ def run_build(args):
     for name in ("shards", "max_days", "chunk_rows"):
         check_positive_int(getattr(args, name), f"--{name.replace('_', '-')}")
     check_seed(args.seed, "--seed")
-    for option, formats in (("person", EXPORT_FORMATS), ("timezone", ("fitbit",))):
+    for option, formats in (("person", EXPORT_FORMATS), ("timezone", ("fitbit",)),
+                            ("accelerometer", ("samples",))):
         if getattr(args, option) is not None and args.format not in formats:
             raise ConfigError(f"--{option}: applies to --format {' or '.join(formats)}, "
                               f"received --format {args.format}.")
+    if args.accelerometer_unit != "g" and args.accelerometer is None:
+        raise ConfigError("--accelerometer-unit: applies with --accelerometer X,Y,Z, which was "
+                          "not given.")
     if args.zscored and args.format != "windows":
         raise ConfigError(f"--zscored: applies to --format windows, received --format "
                           f"{args.format}.")
@@ -198,9 +213,12 @@ def _read(args, progress, spill_dir):
     if args.format == "fitbit":
         return read_fitbit_takeout(args.input, timezone=args.timezone, person=args.person,
                                    **common)
+    accelerometer = None if args.accelerometer is None else [
+        c.strip() for c in args.accelerometer.split(",") if c.strip()]
     return read_minute_tables(
         args.input, timestamp_column=args.timestamp_column, person_column=args.person_column,
         chunk_rows=args.chunk_rows, samples=args.format == "samples", **common,
+        accelerometer=accelerometer, accelerometer_unit=args.accelerometer_unit,
     )
 
 

@@ -18,6 +18,8 @@ the statistic or the minute it encodes.
 # Display names of the 34 SensorLM channels; unknown channels use their name with "_" -> " ".
 DISPLAY_NAMES = {
     "HR": "heart rate",
+    "enmo": "ENMO movement intensity",  # custom channels of a raw accelerometer stream
+    "vm_sd": "acceleration variability",
     "eda_level_real": "electrodermal activity level",
     "leads_contact_counts": "EDA lead contact count",
     "steps": "steps per minute",

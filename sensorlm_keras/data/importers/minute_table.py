@@ -18,6 +18,7 @@ import numpy as np
 from sensorlm_keras.data.channel_schema import ChannelSchema
 from sensorlm_keras.data.disk_day_array import DiskDayArray
 from sensorlm_keras.data.event import MINUTES_PER_DAY
+from sensorlm_keras.data.importers.accelerometer_features import AccelerometerFeatures
 from sensorlm_keras.data.importers.spill_file import SpillFile
 from sensorlm_keras.data.importers.table_reader import TICK_NAMES, TableReader, row_name
 from sensorlm_keras.data.importers.wall_clock import time_text
@@ -56,13 +57,15 @@ def table_files(path):
 def read_minute_tables(path, schema=None, channels=None, timestamp_column="timestamp",
                        person_column="person", events=None, chunk_rows=100_000, max_days=366,
                        max_implausible_fraction=0.01, samples=False, progress=False,
-                       spill_dir=None):
+                       spill_dir=None, accelerometer=None, accelerometer_unit="g"):
     """Read minute-level tables (one row per person and minute) into raw person-days.
 
     With ``samples=True`` the rows are timestamped samples at any rate (1 Hz heart rate, a
     pedometer's counts every few seconds, ...): each minute holds the mean of its samples, or
     their sum for the count channels (`SUM_CHANNELS`: steps); timestamps then only have to be
-    distinct, not a minute apart.
+    distinct, not a minute apart. A raw tri-axial accelerometer stream among the samples
+    (``accelerometer``: its three axis columns) becomes the minute features ``enmo`` and
+    ``vm_sd`` (`AccelerometerFeatures`, custom channels in milli-g) instead of axis means.
 
     Each file has a timestamp column, a person column (or, for a directory of files, one file
     per person named after the person) and one column per channel, in physical units (any
@@ -91,6 +94,10 @@ def read_minute_tables(path, schema=None, channels=None, timestamp_column="times
             memory: one chunk of rows and one person's minutes at a time; the returned days'
             ``raw`` is then a `DiskDayArray` whose file lives there until it is garbage
             collected). ``None`` (default) keeps everything in memory.
+        accelerometer: with ``samples=True``, the x, y and z axis columns of a raw
+            accelerometer stream (any rate; see `AccelerometerFeatures`); a file whose
+            magnitudes are not gravity's in ``accelerometer_unit`` is refused.
+        accelerometer_unit: ``"g"`` (default), ``"mg"`` or ``"m/s2"``.
 
     Returns:
         ``(days, summary)``: `WearableDays` (every calendar day from each person's first to
@@ -119,6 +126,13 @@ def read_minute_tables(path, schema=None, channels=None, timestamp_column="times
     chunk_rows = check_positive_int(chunk_rows, "chunk_rows")
     max_days = check_positive_int(max_days, "max_days")
     fraction = check_float(max_implausible_fraction, "max_implausible_fraction", 0.0, 1.0)
+    features = None
+    if accelerometer is not None:
+        features = AccelerometerFeatures(accelerometer, accelerometer_unit)
+        if not samples:
+            raise ConfigError("accelerometer: expected samples=True (--format samples): the "
+                              "features are computed from a raw stream's samples, not from "
+                              "one row per minute.")
     files, is_directory = table_files(path)
     headers = {f: _header(f) for f in files}
     for f, header in headers.items():
@@ -126,20 +140,25 @@ def read_minute_tables(path, schema=None, channels=None, timestamp_column="times
             raise DataError(f"{os.path.basename(f)}: expected a timestamp column "
                             f"{timestamp_column!r}, received the columns {header[:10]}; pass "
                             "--timestamp-column NAME.")
-    names = _channel_names(headers, schema, channels, timestamp_column, person_column)
-    absent = [n for n in names if not any(n in header for header in headers.values())]
-    if absent:
-        raise DataError(f"channels: {absent} are not columns of any input file (columns: "
-                        f"{sorted({c for h in headers.values() for c in h})[:12]}).")
-    used = with_custom_channels(names, schema)
+    axes = () if features is None else features.axes
+    for field, wanted in (("accelerometer", axes), ("channels", None)):
+        if wanted is None:
+            wanted = names = _channel_names(headers, schema, channels, timestamp_column,
+                                            person_column, axes)
+        absent = [n for n in wanted if not any(n in header for header in headers.values())]
+        if absent:
+            raise DataError(f"{field}: {absent} are not columns of any input file (columns: "
+                            f"{sorted({c for h in headers.values() for c in h})[:12]}).")
+    used = with_custom_channels(names if features is None else features.reader_names(names),
+                                schema)
     if isinstance(events, (str, os.PathLike)):
         events = read_event_log(events)
     spill = SpillFile(spill_dir)
     try:
         reader = TableReader(used, timestamp_column, person_column, chunk_rows, fraction,
-                             progress, "ms" if samples else "m", spill)
+                             progress, "ms" if samples else "m", spill, features)
         _read_files(reader, files, headers, is_directory, person_column)
-        return _to_days(reader, used, events or {}, max_days, spill_dir)
+        return _to_days(reader, used, events or {}, max_days, spill_dir, features)
     finally:
         spill.close()
 
@@ -198,19 +217,20 @@ def channel_subset(channels, allowed, expected, note=""):
     return set(channels)
 
 
-def _channel_names(headers, schema, channels, timestamp_column, person_column):
-    """The channels of the dataset, in schema order."""
+def _channel_names(headers, schema, channels, timestamp_column, person_column, axes=()):
+    """The channels of the dataset, in schema order (the accelerometer's ``axes`` are read
+    for its features, and kept as channels only when ``channels`` names them)."""
     if channels is not None:  # names outside the schema are kept as custom channels
         channel_subset(channels, channels, "channel names")
         custom = [c for c in dict.fromkeys(channels) if c not in schema]
         names = [n for n in schema.names if n in set(channels)] + custom
-        if not names:
+        if not names and not axes:
             raise DataError("channels: expected at least one channel name, received none.")
         return names
     else:
         wanted = set()
         for path, header in headers.items():
-            extra = [c for c in header if c not in (timestamp_column, person_column)]
+            extra = [c for c in header if c not in (timestamp_column, person_column, *axes)]
             unknown = [c for c in extra if c not in schema]
             if unknown:
                 raise DataError(
@@ -219,15 +239,16 @@ def _channel_names(headers, schema, channels, timestamp_column, person_column):
                     "--channels to keep only the channel columns you name."
                 )
             wanted.update(extra)
-    if not wanted:
+    if not wanted and not axes:
         raise DataError("input: expected at least one channel column besides the timestamp and "
                         "person columns, found none.")
     return [n for n in schema.names if n in wanted]
 
 
-def _to_days(reader, schema, events, max_days, spill_dir):
+def _to_days(reader, schema, events, max_days, spill_dir, accelerometer):
     """`WearableDays` of every person's calendar days that hold at least one valid value."""
-    days, counts = days_of_samples(_PersonSamples(reader), schema, events, max_days, spill_dir)
+    days, counts = days_of_samples(_PersonSamples(reader), schema, events, max_days, spill_dir,
+                                   accelerometer)
     summary = {"files": len(reader.files), "rows": int(reader.rows), **counts,
                "implausible_values": {k: v for k, v in reader.implausible.items() if v}}
     return days, summary
@@ -259,7 +280,7 @@ class _PersonSamples(collections.abc.Mapping):
         return len(self.reader.people)
 
 
-def days_of_samples(people, schema, events, max_days, spill_dir=None):
+def days_of_samples(people, schema, events, max_days, spill_dir=None, accelerometer=None):
     """Values at local wall-clock minutes -> `WearableDays`: the one place that puts values on
     minutes and cuts days (every importer ends here).
 
@@ -280,6 +301,8 @@ def days_of_samples(people, schema, events, max_days, spill_dir=None):
         max_days: most calendar days one person may span.
         spill_dir: a directory to write the days to (the returned ``raw`` is a
             `DiskDayArray`); ``None`` keeps them in memory.
+        accelerometer: optional `AccelerometerFeatures` whose `MOMENTS` are the last columns
+            of ``schema``: the days hold its features instead (`AccelerometerFeatures.finish`).
 
     Returns:
         ``(days, counts)``: `WearableDays` (``info["date"]`` holds the dates) and a dict of
@@ -302,12 +325,19 @@ def days_of_samples(people, schema, events, max_days, spill_dir=None):
                                    ChannelSchema.default().select(["HR"]), {}, 366)
     ```
     """
+    day_schema = schema
+    if accelerometer is not None:
+        day_schema = with_custom_channels(
+            list(schema.names[: -len(accelerometer.MOMENTS)]) + list(accelerometer.CHANNELS),
+            schema)
     raws = [] if spill_dir is None else DiskDayArray.appender(spill_dir, MINUTES_PER_DAY,
-                                                              schema.num_channels)
+                                                              day_schema.num_channels)
     event_lists, persons, day_index, labels, dates = [], [], [], [], []
     empty_days = []
     for person in sorted(people):
         first_day, cube = _person_cube(person, people[person], schema, max_days)
+        if accelerometer is not None:
+            cube = accelerometer.finish(cube)
         intervals = [(k, label, s - first_day * MINUTES_PER_DAY, e - first_day * MINUTES_PER_DAY)
                      for k, label, s, e in events.get(person, [])]
         for d in range(cube.shape[0]):
@@ -328,10 +358,10 @@ def days_of_samples(people, schema, events, max_days, spill_dir=None):
     days = WearableDays(
         raw=np.stack(raws) if isinstance(raws, list) else raws.finish(), events=event_lists, person_ids=np.asarray(persons, dtype=object),
         day_index=np.asarray(day_index, dtype=np.int32), activity_labels=tuple(labels),
-        schema=schema, info={"date": np.asarray(dates)},
+        schema=day_schema, info={"date": np.asarray(dates)},
     )
     counts = {
-        "people": len(people), "channels": list(schema.names), "days": len(persons),
+        "people": len(people), "channels": list(day_schema.names), "days": len(persons),
         "empty_days": len(empty_days), "empty_day_examples": empty_days[:5],
         "events": int(sum(len(v) for p, v in events.items() if p in people)),
         "events_of_unknown_people": sorted(set(events) - set(people))[:10],

@@ -10,6 +10,7 @@ import os
 
 import numpy as np
 
+from sensorlm_keras.data.importers.accelerometer_features import GRAVITY_RANGE_G
 from sensorlm_keras.data.importers.spill_file import SpillFile
 from sensorlm_keras.data.importers.wall_clock import string_dtype, time_text, wall_clock_minutes
 from sensorlm_keras.data.preprocessing.plausible_ranges import range_bounds
@@ -39,6 +40,10 @@ class TableReader:
         unit: ``"m"`` (one row per minute) or ``"ms"`` (samples at any rate): the resolution
             of the order and duplicate checks.
         spill: `SpillFile` the kept arrays go to (default: one in memory).
+        accelerometer: optional `AccelerometerFeatures`: its axis columns are read too and
+            each row's `AccelerometerFeatures.moments` fill the schema's columns of that
+            name (`AccelerometerFeatures.MOMENTS`); a file whose magnitudes are not gravity's
+            is refused.
 
     Example:
 
@@ -55,7 +60,7 @@ class TableReader:
     """
 
     def __init__(self, schema, timestamp_column, person_column, chunk_rows, fraction, progress,
-                 unit, spill=None):
+                 unit, spill=None, accelerometer=None):
         self.schema = schema
         self.timestamp_column = timestamp_column
         self.person_column = person_column
@@ -71,6 +76,7 @@ class TableReader:
         self.implausible = dict.fromkeys(schema.names, 0)
         self.bar = progress_bar(progress, "read tables", "row", unit_scale=True)
         self.unit = unit  # of the real time the order and duplicate checks compare
+        self.accelerometer = accelerometer
 
     def read(self, path, header, person):
         name = os.path.basename(path)
@@ -89,16 +95,21 @@ class TableReader:
 
     def _read_file(self, path, name, present, person, fast):
         counts = {"observed": np.zeros(len(self.schema), np.int64),
-                  "bad": np.zeros(len(self.schema), np.int64), "first": {}}
+                  "bad": np.zeros(len(self.schema), np.int64), "first": {},
+                  "gravity": [None, 0, 0]}  # first chunk's magnitudes, outside, observed
         last = {}  # person -> (real time, line) of the file's previous row
         start = 0
-        for chunk in _chunks(path, self.timestamp_column, self.person_column, present,
+        axes = [] if self.accelerometer is None else self.accelerometer.axes
+        columns = present + [a for a in axes if a not in present]
+        for chunk in _chunks(path, self.timestamp_column, self.person_column, columns,
                              self.chunk_rows, person, fast):
             self._read_chunk(name, chunk, start, present, counts, last, person)
             start += len(chunk)
             if self.bar is not None:
                 self.bar.update(len(chunk))
         self._check_units(name, counts)
+        if self.accelerometer is not None:
+            self.accelerometer.check_gravity(name, *counts["gravity"])
         self.rows += start
 
     def _forget(self, file_index):
@@ -147,22 +158,10 @@ class TableReader:
             ))
 
     def _values(self, chunk, present, where, counts):
-        import pandas as pd
-
         values = np.full((len(chunk), len(self.schema)), np.nan, dtype=np.float32)
         for name in present:
             j = self.schema.index(name)
-            column = chunk[name]
-            if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
-                numbers = pd.to_numeric(column, errors="coerce")
-                text = column.astype(string_dtype()).str.strip()
-                bad = (numbers.isna() & ~(text.isna() | text.isin(["", "nan", "NaN", "NA"])))
-                if bad.any():
-                    row = int(np.flatnonzero(bad.to_numpy())[0])
-                    raise DataError(f"{where(row)}, column {name!r}: expected a number, "
-                                    f"received {column.iloc[row]!r}.")
-                column = numbers
-            x = column.to_numpy(dtype=np.float64, na_value=np.nan)
+            x = _numbers(chunk, name, where)
             finite = np.isfinite(x)
             out = finite & ((x < self.low[j]) | (x > self.high[j]))
             counts["observed"][j] += int(finite.sum())
@@ -172,6 +171,17 @@ class TableReader:
                 counts["first"].setdefault(name, (where(row), x[row]))
                 x = np.where(out, np.nan, x)
             values[:, j] = x
+        if self.accelerometer is not None:
+            axes = np.stack([_numbers(chunk, a, where) for a in self.accelerometer.axes], 1)
+            moments, vm = self.accelerometer.moments(axes)
+            low, high = GRAVITY_RANGE_G
+            finite = np.isfinite(vm)
+            gravity = counts["gravity"]
+            gravity[0] = vm[finite][:10_000] if gravity[0] is None else gravity[0]
+            gravity[1] += int(((vm[finite] < low) | (vm[finite] > high)).sum())
+            gravity[2] += int(finite.sum())
+            for k, moment in enumerate(self.accelerometer.MOMENTS):
+                values[:, self.schema.index(moment)] = moments[:, k]
         return values
 
     def _check_units(self, name, counts):
@@ -190,6 +200,24 @@ class TableReader:
     def close(self):
         if self.bar is not None:
             self.bar.close()
+
+
+def _numbers(chunk, name, where):
+    """Column ``name`` of a chunk as float64 (blank = NaN); a cell that is not a number is an
+    error naming its line."""
+    import pandas as pd
+
+    column = chunk[name]
+    if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        numbers = pd.to_numeric(column, errors="coerce")
+        text = column.astype(string_dtype()).str.strip()
+        bad = (numbers.isna() & ~(text.isna() | text.isin(["", "nan", "NaN", "NA"])))
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise DataError(f"{where(row)}, column {name!r}: expected a number, "
+                            f"received {column.iloc[row]!r}.")
+        column = numbers
+    return column.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 def minute_sums(wall, values):
