@@ -48,12 +48,13 @@ import numpy as np
 
 from sensorlm_keras.data.channel_schema import ChannelSchema
 from sensorlm_keras.data.event import MINUTES_PER_DAY
+from sensorlm_keras.data.importers.channel_minutes import ChannelMinutes
 from sensorlm_keras.data.importers.minute_table import (
     SUM_CHANNELS,
     channel_subset,
     days_of_samples,
-    drop_implausible,
 )
+from sensorlm_keras.data.importers.spill_file import SpillFile
 from sensorlm_keras.errors import ConfigError, DataError, describe
 from sensorlm_keras.utils.progress import progress_bar
 from sensorlm_keras.utils.validation import check_float, check_positive_int
@@ -108,9 +109,9 @@ def read_apple_health(path, schema=None, channels=None, person=None, events=None
             counted; more than this fraction of a channel's values is refused (wrong units).
         chunk_records: records whose text is held at once before they become numbers.
         progress: show a tqdm bar of the bytes read.
-        spill_dir: a directory to write the cut days to (their ``raw`` is then a
-            `DiskDayArray`); ``None`` keeps them in memory. The samples read are held in memory
-            (about 20 bytes each) until the days are cut.
+        spill_dir: a directory for the samples read and the cut days (bounded memory: the
+            samples wait there by blocks of 28 days, `ChannelMinutes`, and the days' ``raw``
+            is a `DiskDayArray`); ``None`` keeps everything in memory.
 
     Returns:
         ``(days, summary)`` as `read_minute_tables`: `WearableDays` of every calendar day with
@@ -152,16 +153,22 @@ def read_apple_health(path, schema=None, channels=None, person=None, events=None
         raise ConfigError(f"person: expected a non-empty person id, received {describe(person)}.")
     if isinstance(events, (str, os.PathLike)):
         events = read_event_log(events)
-    reader = _ExportReader(name, wanted, chunk_records)
+    spill = SpillFile(spill_dir)
+    reader = _ExportReader(name, wanted, chunk_records,
+                           ChannelMinutes(schema.select(supported), spill, fraction))
     bar = progress_bar(progress, "read export", "B", unit_scale=True)
     try:
         with opener() as stream:
             reader.parse(stream, bar)
+        if bar is not None:
+            bar.close()
+            bar = None
+        return reader.to_days(schema, channels is not None, person.strip(), events or {},
+                              max_days, spill_dir)
     finally:
         if bar is not None:
             bar.close()
-    return reader.to_days(schema, channels is not None, person.strip(), events or {},
-                          max_days, fraction, spill_dir)
+        spill.close()
 
 
 def _export_file(path):
@@ -230,7 +237,7 @@ def _xml_chunks(stream, name):
 class _ExportReader:
     """Expat handlers that keep the supported records, a chunk of text at a time."""
 
-    def __init__(self, name, wanted, chunk_records):
+    def __init__(self, name, wanted, chunk_records, minutes):
         self.name = name
         self.wanted = wanted
         self.chunk_records = chunk_records
@@ -239,7 +246,8 @@ class _ExportReader:
         self.root = None
         self.buffers = {c: [] for c in wanted}
         self.buffers.update(sleep=[], workout=[])
-        self.parts = {c: [] for c in wanted}  # channel -> list of per-chunk array dicts
+        self.minutes = minutes  # the samples, by channel and block of time (`ChannelMinutes`)
+        self.source_records = {c: np.zeros(0, np.int64) for c in wanted}  # per source code
         self.asleep = []  # (wall start, wall end) chunks
         self.workouts = []  # (wall start, wall end, label) tuples
         self.sources = {}  # sourceName -> code
@@ -358,11 +366,13 @@ class _ExportReader:
             source, lines = source[keep][record], lines[keep][record]
         else:
             minute = start // 60_000
+        count = np.bincount(source, minlength=len(self.sources))
+        count[: self.source_records[channel].size] += self.source_records[channel]
+        self.source_records[channel] = count
         # 20 bytes a sample: int32 minutes (until the year 6053) and lines, float32 values.
-        self.parts[channel].append({
-            "minute": minute.astype(np.int32), "wall": wall.astype(np.int32),
-            "value": value.astype(np.float32), "source": source.astype(np.int32),
-            "line": lines.astype(np.int32)})
+        self.minutes.add(channel, minute, minute=minute.astype(np.int32),
+                         wall=wall.astype(np.int32), value=value.astype(np.float32),
+                         source=source.astype(np.int32), line=lines.astype(np.int32))
 
     def _interval(self, start_text, end_text, where):
         """``((wall, absolute ms) of the starts, (wall, absolute ms) of the ends)``."""
@@ -375,38 +385,36 @@ class _ExportReader:
                             f"startDate {start_text[i]!r}, received {end_text[i]!r}.")
         return start, end
 
-    def to_days(self, schema, explicit, person, events, max_days, fraction, spill_dir):
-        found = [c for c in schema.names if c in self.wanted and (explicit or self.parts[c])]
-        if not any(self.parts[c] for c in found):
+    def to_days(self, schema, explicit, person, events, max_days, spill_dir):
+        found = [c for c in schema.names if c in self.wanted
+                 and (explicit or self.minutes.has(c))]
+        if not any(self.minutes.has(c) for c in found):
             raise DataError(f"{self.name}: expected {', '.join(_short(k) for k in QUANTITY_TYPES)}"
                             f" records, found none ({self.skipped} record(s) of other types, "
                             f"{sum(self.records.values())} sleep or workout record(s)).")
         used = schema.select(found)
         names = sorted(self.sources, key=self.sources.get)
-        walls, columns, lines = [], [], []
         sources, several = {}, {}
-        for j, channel in enumerate(used.names):
-            if not self.parts[channel]:
+        for channel in used.names:
+            if not self.minutes.has(channel):
                 continue
-            part = {k: np.concatenate([p[k] for p in self.parts[channel]])
-                    for k in self.parts[channel][0]}
-            keep, several[channel], sources[channel] = _one_source(
-                part, channel in SUM_CHANNELS, names)
-            values = np.full((int(keep.sum()), len(used)), np.nan, dtype=np.float32)
-            values[:, j] = part["value"][keep]
-            walls.append(part["wall"][keep])
-            columns.append(values)
-            lines.append(part["line"][keep])
-        wall = np.concatenate(walls).astype(np.int64)
-        values, lines = np.concatenate(columns), np.concatenate(lines)
-        dropped = drop_implausible(values, used, fraction,
-                                   lambda i: f"{self.name} line {lines[i]}, attribute 'value'")
+            records = np.zeros(len(names), np.int64)
+            records[: self.source_records[channel].size] = self.source_records[channel]
+            several[channel] = 0
+            sources[channel] = int(np.count_nonzero(records))
+            for block in self.minutes.blocks(channel):
+                keep, n = _one_source(block, channel in SUM_CHANNELS, names, records)
+                several[channel] += n
+                lines = block["line"][keep]
+                self.minutes.keep(channel, block["wall"][keep], block["value"][keep], lines,
+                                  lambda i: f"{self.name} line {lines[i]}, attribute 'value'")
+        samples, dropped = self.minutes.samples(used)
         own = list(events.get(person, []))
         sleep = self._sleep_periods()
         workouts, duplicates = _distinct_workouts(self.workouts)
         own += [("sleep", "sleep", s, e) for s, e in sleep] + workouts
-        days, counts = days_of_samples({person: (wall, values)}, used,
-                                       {**events, person: own}, max_days, spill_dir)
+        days, counts = days_of_samples({person: samples}, used, {**events, person: own},
+                                       max_days, spill_dir)
         summary = {"files": 1, "rows": int(sum(self.records.values())), **counts,
                    "implausible_values": dropped,
                    "records": dict(sorted((_short(k), n) for k, n in self.records.items())),
@@ -519,12 +527,12 @@ def _spread(start, end, wall, count):
     return record, minute, minute + (wall - first)[record], count[record] * share
 
 
-def _one_source(part, sums, names):
-    """``(keep, minutes with several sources, number of sources)``: per real minute the
-    samples of one source, the one with the largest sum (``sums``) or the most samples; ties
-    go to the source with more samples of the channel over the export, then by name."""
+def _one_source(part, sums, names, records):
+    """``(keep, minutes with several sources)``: per real minute the samples of one source,
+    the one with the largest sum (``sums``) or the most samples; ties go to the source with
+    more samples of the channel over the export (``records``, per source code), then by
+    name."""
     source = part["source"]
-    records = np.bincount(source, minlength=len(names))
     by_name = np.argsort(np.argsort(np.asarray(names, dtype=object), kind="stable"))
     rank_order = np.lexsort((by_name, -records))
     rank = np.empty(records.size, dtype=np.int64)
@@ -540,7 +548,7 @@ def _one_source(part, sums, names):
     chosen = np.zeros(unique.size, dtype=bool)
     chosen[order[first]] = True
     several = int((np.bincount(np.cumsum(first) - 1) > 1).sum())
-    return chosen[inverse], several, int(np.count_nonzero(records))
+    return chosen[inverse], several
 
 
 def _distinct_workouts(workouts):

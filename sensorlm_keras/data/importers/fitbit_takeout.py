@@ -44,11 +44,9 @@ import re
 import numpy as np
 
 from sensorlm_keras.data.channel_schema import ChannelSchema
-from sensorlm_keras.data.importers.minute_table import (
-    channel_subset,
-    days_of_samples,
-    drop_implausible,
-)
+from sensorlm_keras.data.importers.channel_minutes import ChannelMinutes
+from sensorlm_keras.data.importers.minute_table import channel_subset, days_of_samples
+from sensorlm_keras.data.importers.spill_file import SpillFile
 from sensorlm_keras.data.importers.wall_clock import wall_clock_minutes
 from sensorlm_keras.errors import ConfigError, DataError, describe
 from sensorlm_keras.utils.progress import progress_bar
@@ -92,9 +90,9 @@ def read_fitbit_takeout(path, schema=None, channels=None, timezone=None, person=
         max_implausible_fraction: values outside a channel's plausible range are dropped and
             counted; more than this fraction of a channel's values is refused.
         progress: show a tqdm bar of the files read.
-        spill_dir: a directory to write the cut days to (their ``raw`` is then a
-            `DiskDayArray`); ``None`` keeps them in memory. The samples read are held in memory
-            (about 20 bytes each) until the days are cut.
+        spill_dir: a directory for the samples read and the cut days (bounded memory: the
+            samples wait there by blocks of 28 days, `ChannelMinutes`, and the days' ``raw``
+            is a `DiskDayArray`); ``None`` keeps everything in memory.
 
     Returns:
         ``(days, summary)`` as `read_minute_tables`: `WearableDays` of every calendar day with
@@ -137,21 +135,26 @@ def read_fitbit_takeout(path, schema=None, channels=None, timezone=None, person=
     events = events or {}
     bar = progress_bar(progress, "read export", "file",
                        total=sum(len(v) for v in files.values()))
-    names, rows, samples, duplicates = [], 0, {}, {}
+    names, rows, duplicates = [], 0, {}
+    spill = SpillFile(spill_dir)
+    minutes = ChannelMinutes(schema.select(supported), spill, fraction)
     try:
         for prefix, channel in CHANNEL_FILES.items():
             if channel not in wanted:
                 continue
-            parts = []
             for f in files[prefix]:
-                parts.append(_intraday(f, _load(f), prefix, len(names)))
+                utc, values = _intraday(f, _load(f), prefix)
+                # int64 times, float32 values, int32 file index and entry: 20 bytes a sample
+                minutes.add(channel, utc // 60_000, utc=utc, value=values.astype(np.float32),
+                            file=np.full(utc.size, len(names), np.int32),
+                            entry=np.arange(utc.size, dtype=np.int32))
                 names.append(os.path.basename(f))
-                rows += parts[-1][0].size
+                rows += utc.size
                 if bar is not None:
                     bar.update(1)
-            if parts:
-                samples[channel], duplicates[channel] = _first_of_each_time(parts)
-        if not samples:
+            if minutes.has(channel):
+                duplicates[channel] = _keep_first_of_each_time(minutes, channel, names, zone)
+        if not duplicates:
             raise DataError(f"{path}: expected heart_rate-*.json or steps-*.json files of the "
                             f"channels {sorted(wanted)} (Takeout/Fitbit/Global Export Data), "
                             "found none.")
@@ -159,15 +162,14 @@ def read_fitbit_takeout(path, schema=None, channels=None, timezone=None, person=
         sleep = _logs(files["sleep"], _sleep_log, zone, bar)
         exercises = _logs(files["exercise"], _exercise_log, zone, bar)
         own += sleep + exercises
+        used = schema.select([c for c in schema.names
+                              if c in duplicates or (channels is not None and c in wanted)])
+        samples, dropped = minutes.samples(used)
     finally:
         if bar is not None:
             bar.close()
-    used = schema.select([c for c in schema.names
-                          if c in samples or (channels is not None and c in wanted)])
-    wall, values, origin = _sample_matrix(samples, used, zone)
-    dropped = drop_implausible(values, used, fraction,
-                               lambda i: f"{names[origin[i, 0]]} entry {origin[i, 1]}")
-    days, counts = days_of_samples({person: (wall, values)}, used, {**events, person: own},
+        spill.close()
+    days, counts = days_of_samples({person: samples}, used, {**events, person: own},
                                    max_days, spill_dir)
     summary = {"files": len(names) + len(files["sleep"]) + len(files["exercise"]),
                "rows": rows, **counts, "implausible_values": dropped,
@@ -261,9 +263,8 @@ def _load(path):
     return data
 
 
-def _intraday(path, data, prefix, file_index):
-    """``(utc ms, values, origin)`` of a heart_rate or steps file; ``origin`` is ``(n, 2)``
-    of file index and entry."""
+def _intraday(path, data, prefix):
+    """``(utc ms, values)`` of a heart_rate or steps file."""
     name = os.path.basename(path)
     field = "value.bpm" if prefix == "heart_rate" else "value"
     try:
@@ -275,9 +276,7 @@ def _intraday(path, data, prefix, file_index):
             raise ValueError
     except (KeyError, TypeError, ValueError):
         _entry_error(name, data, field)
-    utc = _utc_ms(stamps, lambda i: f"{name} entry {i}", "dateTime")
-    origin = np.stack([np.full(utc.size, file_index), np.arange(utc.size)], axis=1)
-    return utc, values, origin
+    return _utc_ms(stamps, lambda i: f"{name} entry {i}", "dateTime"), values
 
 
 def _entry_error(name, data, field):
@@ -327,14 +326,20 @@ def _utc_ms(stamps, where, field):
     return parsed.to_numpy(dtype="datetime64[ms]").astype(np.int64)
 
 
-def _first_of_each_time(parts):
-    """``((utc, values, origin), repeats)``: one sample per time, the first file's."""
-    utc = np.concatenate([p[0] for p in parts])
-    values = np.concatenate([p[1] for p in parts])
-    origin = np.concatenate([p[2] for p in parts])
-    _, first = np.unique(utc, return_index=True)
-    first.sort()
-    return (utc[first], values[first], origin[first]), int(utc.size - first.size)
+def _keep_first_of_each_time(minutes, channel, names, zone):
+    """Keep one sample of ``channel`` per time, the first file's (`ChannelMinutes.keep`, on
+    its local wall-clock minute); returns how many repeats were left out."""
+    repeats = 0
+    for block in minutes.blocks(channel):
+        utc = block["utc"]
+        _, first = np.unique(utc, return_index=True)
+        first.sort()
+        repeats += utc.size - first.size
+        file, entry = block["file"][first], block["entry"][first]
+        minutes.keep(channel, _local(utc[first], zone)[0], block["value"][first],
+                     file.astype(np.int64) << 32 | entry,
+                     lambda i: f"{names[file[i]]} entry {entry[i]}")
+    return int(repeats)
 
 
 def _local(utc_ms, zone):
@@ -345,21 +350,6 @@ def _local(utc_ms, zone):
         .tz_convert(zone).tz_localize(None)
     wall = local.to_numpy().astype("datetime64[m]").astype(np.int64)
     return wall, wall + (utc_ms % 60_000 > 0)
-
-
-def _sample_matrix(samples, schema, zone):
-    """``(wall minutes, (n, C) float32 values, (n, 2) origin)`` of every channel's samples."""
-    walls, columns, origins = [], [], []
-    for j, channel in enumerate(schema.names):
-        if channel not in samples:
-            continue
-        utc, values, origin = samples[channel]
-        column = np.full((utc.size, len(schema)), np.nan, dtype=np.float32)
-        column[:, j] = values
-        walls.append(_local(utc, zone)[0])
-        columns.append(column)
-        origins.append(origin)
-    return np.concatenate(walls), np.concatenate(columns), np.concatenate(origins)
 
 
 def _logs(paths, read, zone, bar):

@@ -5,9 +5,9 @@ wall-clock minute, real time and line, never the file's text), checked row by ro
 error names the file, the line and the column), cut into local wall-clock days (`wall_clock`) and joined with an optional event
 log (`read_event_log`) for semantic captions and activity labels.
 
-`days_of_samples` (values on wall-clock minutes -> days) and `drop_implausible` are shared with
-the export importers (`apple_health`, `fitbit_takeout`): one place puts values on minutes and
-cuts days.
+`days_of_samples` (values on wall-clock minutes -> days) is shared with the export importers
+(`apple_health`, `fitbit_takeout`, through `ChannelMinutes`): one place puts values on minutes
+and cuts days.
 """
 
 import collections.abc
@@ -22,7 +22,6 @@ from sensorlm_keras.data.importers.accelerometer_features import AccelerometerFe
 from sensorlm_keras.data.importers.spill_file import SpillFile
 from sensorlm_keras.data.importers.table_reader import TICK_NAMES, TableReader, row_name
 from sensorlm_keras.data.importers.wall_clock import time_text
-from sensorlm_keras.data.preprocessing.plausible_ranges import range_bounds
 from sensorlm_keras.data.preprocessing.recording_days import events_of_day
 from sensorlm_keras.data.train_split_normalization import with_custom_channels
 from sensorlm_keras.data.wearable_days import WearableDays
@@ -367,41 +366,6 @@ def days_of_samples(people, schema, events, max_days, spill_dir=None, accelerome
         "events_of_unknown_people": sorted(set(events) - set(people))[:10],
     }
     return days, counts
-
-
-def drop_implausible(values, schema, fraction, where):
-    """Set the values outside their channel's plausible range (`PLAUSIBLE_RANGES`) to NaN, in
-    place, as `read_minute_tables` does, for importers whose samples are not table rows.
-
-    Args:
-        values: float32 ``(n, C)`` array in ``schema`` order (NaN = none).
-        schema: `ChannelSchema`.
-        fraction: the most fraction of a channel's values that may be out of range; more means
-            the units cannot be right and is refused.
-        where: function ``sample index -> "file line N"`` naming a sample in errors.
-
-    Returns:
-        dict ``channel -> number of values dropped`` (channels with none left out).
-
-    Raises:
-        DataError: more than ``fraction`` of a channel's values out of range.
-    """
-    low, high = range_bounds(schema)
-    dropped = {}
-    for j, name in enumerate(schema.names):
-        x = values[:, j]
-        finite = np.isfinite(x)
-        out = finite & ((x < low[j]) | (x > high[j]))
-        bad, seen = int(out.sum()), int(finite.sum())
-        if bad > fraction * seen:
-            first = int(np.flatnonzero(out)[0])
-            raise DataError(f"{where(first)}: {bad} of {seen} {name} values are outside its "
-                            f"plausible range [{low[j]:g}, {high[j]:g}] (first {x[first]:g}); "
-                            "the units cannot be right.")
-        if bad:
-            x[out] = np.nan
-            dropped[name] = bad
-    return dropped
 
 
 def _person_cube(person, samples, schema, max_days):
