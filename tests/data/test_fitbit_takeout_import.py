@@ -160,7 +160,12 @@ def test_input_folders_time_zone_argument_and_channels(tmp_path):
                                           r"'Europe/Berlin', received 'Mars/Olympus'"):
         read_fitbit_takeout(data, timezone="Mars/Olympus")
     with pytest.raises(ConfigError, match=r"channels: expected channels a Fitbit export holds "
-                                          r"\(HR, steps\), received \['spo2'\]"):
+                                          r"\(HR, steps, spo2, rmssd0595, LF, HF\), received "
+                                          r"\['wrist_temperatures'\]"):
+        read_fitbit_takeout(data, channels=["wrist_temperatures"])
+    with pytest.raises(DataError, match=r"expected heart_rate-\*.json, steps-\*.json, 'Minute "
+                                        r"SpO2 - \*.csv' or 'Heart Rate Variability Details - "
+                                        r"\*.csv' files of the channels \['spo2'\], found none"):
         read_fitbit_takeout(data, channels=["spo2"])
 
 
@@ -195,8 +200,9 @@ HR_OK = {"dateTime": "01/01/24 12:00:00", "value": {"bpm": 60, "confidence": 2}}
      r"exercise-0.json entry 0, field 'duration': expected a value, received an entry without "
      r"it"),
     ({"sleep-2024-01-01.json": []},
-     r"expected heart_rate-\*.json or steps-\*.json files of the channels \['HR', 'steps'\] "
-     r"\(Takeout/Fitbit/Global Export Data\), found none"),
+     r"expected heart_rate-\*.json, steps-\*.json, 'Minute SpO2 - \*.csv' or 'Heart Rate "
+     r"Variability Details - \*.csv' files of the channels \['HF', 'HR', 'LF', 'rmssd0595', "
+     r"'spo2', 'steps'\], found none"),
 ])
 def test_bad_files_name_the_file_entry_and_field(tmp_path, files, expected):
     with pytest.raises(DataError, match=expected):
@@ -211,11 +217,69 @@ def test_missing_time_zone_or_export_is_refused(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(DataError, match=r"expected a Fitbit export with heart_rate-\*.json, "
                                         r"steps-\*.json, sleep-\*.json or exercise-\*.json "
-                                        r"files .*found none"):
+                                        r"files .* 'Minute SpO2 - \*.csv' .*found none"):
         read_fitbit_takeout(tmp_path / "empty", timezone="UTC")
     with pytest.raises(DataError, match=r"expected the Takeout folder .* received a path that "
                                         r"does not exist"):
         read_fitbit_takeout(tmp_path / "missing", timezone="UTC")
+
+
+def _csv(tmp_path, folder, name, text):
+    path = tmp_path / "Takeout" / "Fitbit" / folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def test_spo2_and_hrv_csv_files(tmp_path):
+    """``Minute SpO2`` (UTC times with 'Z', naive, or an offset) -> spo2; ``Heart Rate
+    Variability Details`` (5-minute rows during sleep) -> rmssd0595, LF, HF; blank = missing;
+    a time repeated in a second file read once. Wearer in Berlin (UTC+2 in June)."""
+    root = _takeout(tmp_path, {"steps-2024-06-01.json": _steps(["2024-06-01 10:00"], [5])},
+                    zone="Europe/Berlin")
+    _csv(tmp_path, "Oxygen Saturation (SpO2)", "Minute SpO2 - 2024-06-01.csv",
+         "timestamp,value\n2024-06-01T01:00:00Z,95.5\n2024-06-01T01:01:00,96\n"
+         "2024-06-01T04:02:00+02:00,94.0\n")
+    _csv(tmp_path, "Oxygen Saturation (SpO2)", "Minute SpO2 - 2024-06-02.csv",
+         "timestamp,value\n2024-06-01T01:00:00Z,80\n")  # repeated time: the first file's
+    _csv(tmp_path, "Heart Rate Variability", "Heart Rate Variability Details - 2024-06-01.csv",
+         "timestamp,rmssd,coverage,low_frequency,high_frequency\n"
+         "2024-06-01T00:00:00,41.5,0.95,1200.5,640.25\n"
+         "2024-06-01T00:05:00,,0.2,,\n"
+         "2024-06-01T00:10:00,38,0.97,980,700\n")
+    days, summary = read_fitbit_takeout(root)
+    assert days.schema.names == ("steps", "rmssd0595", "LF", "HF", "spo2")
+    day = days.raw[0]
+    col = {n: days.schema.index(n) for n in days.schema.names}
+    assert day[3 * 60, col["spo2"]] == 95.5 and day[3 * 60 + 1, col["spo2"]] == 96.0
+    assert day[4 * 60 + 2, col["spo2"]] == 94.0  # its own offset: 02:02Z = 04:02 local
+    assert np.isfinite(day[:, col["spo2"]]).sum() == 3
+    np.testing.assert_allclose(day[[120, 130], col["rmssd0595"]], [41.5, 38.0])
+    np.testing.assert_allclose(day[[120, 130], col["LF"]], [1200.5, 980.0])
+    np.testing.assert_allclose(day[[120, 130], col["HF"]], [640.25, 700.0])
+    assert np.isnan(day[125, col["rmssd0595"]]) and np.isfinite(day[:, col["HF"]]).sum() == 2
+    assert summary["duplicate_timestamps"]["spo2"] == 1
+    _csv(tmp_path, "Oxygen Saturation (SpO2)", "Minute SpO2 - 2024-06-03.csv",
+         "timestamp,value\n2024-06-03T01:00:00Z,0.95\n")
+    with pytest.raises(DataError, match=r"Minute SpO2 - 2024-06-03.csv line 2: 1 of 4 spo2 "
+                                        r"values are outside its plausible range \[50, 100\]"):
+        read_fitbit_takeout(root)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("timestamp,value\n2024-06-01T01:00:00Z,95\nsoon,96\n",
+     r"Minute SpO2 - 2024-06-01.csv line 3, column 'timestamp': expected a time such as "
+     r"'2024-02-22T03:15:00' \(ISO 8601, UTC unless it carries an offset\), received 'soon'"),
+    ("timestamp,value\n2024-06-01T01:00:00Z,high\n",
+     r"Minute SpO2 - 2024-06-01.csv line 2, column 'value': expected a number, received 'high'"),
+    ("time,value\n2024-06-01T01:00:00Z,95\n",
+     r"Minute SpO2 - 2024-06-01.csv: expected the columns \['timestamp', 'value'\], received "
+     r"\['time', 'value'\] \(missing \['timestamp'\]\)"),
+])
+def test_bad_csv_files_name_the_file_line_and_column(tmp_path, text, expected):
+    root = _takeout(tmp_path, {}, zone="UTC")
+    _csv(tmp_path, "Oxygen Saturation (SpO2)", "Minute SpO2 - 2024-06-01.csv", text)
+    with pytest.raises(DataError, match=expected):
+        read_fitbit_takeout(root)
 
 
 def test_cli_build_fitbit(tmp_path, capsys):

@@ -14,11 +14,18 @@ Google Takeout's Fitbit archive keeps the raw data in ``Takeout/Fitbit/Global Ex
   ``activity`` events, labelled in the captions' vocabulary where one matches
   (`ACTIVITY_LABELS`: ``Run`` -> ``run``, ``Weights`` -> ``strength training``, ...), else the
   lowercase name.
+- ``Oxygen Saturation (SpO2)/Minute SpO2 - YYYY-MM-DD.csv``: ``timestamp,value`` (a SpO2
+  percentage a minute, at night) -> ``spo2``;
+- ``Heart Rate Variability/Heart Rate Variability Details - YYYY-MM-DD.csv``:
+  ``timestamp,rmssd,coverage,low_frequency,high_frequency`` (5-minute windows of the main
+  sleep) -> ``rmssd0595`` (RMSSD, ms; the closest channel, not percentile-trimmed), ``LF`` and
+  ``HF`` (band powers, ms²), each at its window's start minute; blank cells are missing.
 
 **Time zones (the rule).** The ``MM/DD/YY HH:MM:SS`` times of the ``heart_rate``, ``steps`` and
-``exercise`` files are UTC; the ISO times of the ``sleep`` files (``2024-02-22T23:41:30.000``,
-no offset) are the wearer's local clock. (Public analyses of real exports agree: the
-``heart_rate-2023-01-26.json`` of a wearer at UTC+11 runs from ``01/25/23 13:00`` to
+``exercise`` files are UTC, and so are the ISO times of the SpO2 and HRV CSV files (an
+explicit offset or ``Z`` is honoured); the ISO times of the ``sleep`` files
+(``2024-02-22T23:41:30.000``, no offset) are the wearer's local clock. (Public analyses of
+real exports agree: the ``heart_rate-2023-01-26.json`` of a wearer at UTC+11 runs from ``01/25/23 13:00`` to
 ``01/26/23 12:59``, the local day written in UTC; an exercise's ``startTime`` plus its duration
 ends minutes before its ``lastModified``, a server time; sleep logs keep the local bedtime
 across time zones.) UTC times are converted to the wearer's time zone with its DST rules: the
@@ -33,7 +40,9 @@ An export whose intraday times are already local is read as it is with ``timezon
 choose between; a timestamp found twice (overlapping files) is read once, from the first file
 in name order, and a sleep or exercise log whose ``logId`` was read before is skipped.
 
-Not read: SpO2, HRV, temperature and the newer CSV copies (``Physical Activity_GoogleData``).
+Not read: temperature files, the daily summaries, and the newer CSV copies (``Physical
+Activity_GoogleData``). The CSVs' time rule comes from public descriptions of the files, not
+from a real export.
 """
 
 import csv
@@ -54,6 +63,13 @@ from sensorlm_keras.utils.validation import check_float, check_positive_int
 
 CHANNEL_FILES = {"heart_rate": "HR", "steps": "steps"}
 """File prefix -> channel."""
+CSV_FILES = {
+    "Minute SpO2": ("spo2_minute", {"value": "spo2"}),
+    "Heart Rate Variability Details": (
+        "hrv_details", {"rmssd": "rmssd0595", "low_frequency": "LF", "high_frequency": "HF"}),
+}
+"""CSV file name prefix -> (kind, column -> channel)."""
+EXAMPLE_ISO_TIME = "2024-02-22T03:15:00"
 ACTIVITY_LABELS = {
     "run": "run", "treadmill run": "run", "walk": "walk", "hike": "hiking", "bike": "bike",
     "outdoor bike": "bike", "spinning": "spinning", "swim": "swim", "elliptical": "elliptical",
@@ -67,6 +83,7 @@ INTRADAY_FORMAT = "%m/%d/%y %H:%M:%S"
 EXAMPLE_TIME = "01/31/20 23:59:00"
 
 _FILE = re.compile(r"(heart_rate|steps|sleep|exercise)-[0-9-]+\.json")
+_CSV_FILE = re.compile(r"(Minute SpO2|Heart Rate Variability Details) - [0-9-]+\.csv")
 
 
 def read_fitbit_takeout(path, schema=None, channels=None, timezone=None, person=None,
@@ -80,7 +97,8 @@ def read_fitbit_takeout(path, schema=None, channels=None, timezone=None, person=
         path: the ``Takeout`` folder, its ``Fitbit`` or ``Fitbit/Global Export Data`` folder
             (or an older account archive's folder): every matching file below it is read.
         schema: `ChannelSchema` the channel names come from (default: the 34 SensorLM channels).
-        channels: channels to keep among ``HR`` and ``steps``; ``None``: those with files.
+        channels: channels to keep among ``HR``, ``steps``, ``spo2``, ``rmssd0595``, ``LF`` and
+            ``HF``; ``None``: those with files.
         timezone: IANA time zone of the wearer (``"America/New_York"``) the UTC times are
             converted to; ``None``: the archive's ``Profile.csv``.
         person: the person id (default: the name of the ``path`` folder).
@@ -120,7 +138,7 @@ def read_fitbit_takeout(path, schema=None, channels=None, timezone=None, person=
     schema = ChannelSchema.resolve(schema)
     max_days = check_positive_int(max_days, "max_days")
     fraction = check_float(max_implausible_fraction, "max_implausible_fraction", 0.0, 1.0)
-    supported = [c for c in CHANNEL_FILES.values() if c in schema]
+    supported = [c for c in [*CHANNEL_FILES.values(), *_csv_channels()] if c in schema]
     wanted = channel_subset(channels, supported, "channels a Fitbit export holds "
                             f"({', '.join(supported)})")
     files, profiles = _export_files(path)
@@ -139,25 +157,35 @@ def read_fitbit_takeout(path, schema=None, channels=None, timezone=None, person=
     spill = SpillFile(spill_dir)
     minutes = ChannelMinutes(schema.select(supported), spill, fraction)
     try:
-        for prefix, channel in CHANNEL_FILES.items():
-            if channel not in wanted:
+        for kind, fields in _SAMPLE_FILES.items():
+            if not wanted & set(fields.values()):
                 continue
-            for f in files[prefix]:
-                utc, values = _intraday(f, _load(f), prefix)
-                # int64 times, float32 values, int32 file index and entry: 20 bytes a sample
-                minutes.add(channel, utc // 60_000, utc=utc, value=values.astype(np.float32),
-                            file=np.full(utc.size, len(names), np.int32),
-                            entry=np.arange(utc.size, dtype=np.int32))
-                names.append(os.path.basename(f))
+            for f in files[kind]:
+                name = os.path.basename(f)
+                if kind in CHANNEL_FILES:
+                    utc, values = _intraday(f, _load(f), kind)
+                    columns, entry, where = {kind: values}, np.arange(utc.size), "entry"
+                else:
+                    utc, columns, entry = _csv_samples(f, fields)
+                    where = "line"
+                for field, values in columns.items():
+                    if fields[field] in wanted:
+                        # int64 times, float32 values, int32 file and entry: 20 bytes a sample
+                        minutes.add(fields[field], utc // 60_000, utc=utc,
+                                    value=values.astype(np.float32),
+                                    file=np.full(utc.size, len(names), np.int32),
+                                    entry=entry.astype(np.int32))
+                names.append(f"{name} {where} {{}}")
                 rows += utc.size
                 if bar is not None:
                     bar.update(1)
+        for channel in supported:
             if minutes.has(channel):
                 duplicates[channel] = _keep_first_of_each_time(minutes, channel, names, zone)
         if not duplicates:
-            raise DataError(f"{path}: expected heart_rate-*.json or steps-*.json files of the "
-                            f"channels {sorted(wanted)} (Takeout/Fitbit/Global Export Data), "
-                            "found none.")
+            raise DataError(f"{path}: expected heart_rate-*.json, steps-*.json, 'Minute SpO2 - "
+                            "*.csv' or 'Heart Rate Variability Details - *.csv' files of the "
+                            f"channels {sorted(wanted)}, found none.")
         own = list(events.get(person, []))
         sleep = _logs(files["sleep"], _sleep_log, zone, bar)
         exercises = _logs(files["exercise"], _exercise_log, zone, bar)
@@ -177,8 +205,8 @@ def read_fitbit_takeout(path, schema=None, channels=None, timezone=None, person=
                "duplicate_timestamps": duplicates, "sleep_logs": len(sleep),
                "exercises": len(exercises)}
     summary["notes"] = [
-        f"heart rate, steps and exercise times read as UTC and converted to {zone.key} "
-        f"(from {zone_source}); sleep times read as local",
+        f"heart rate, steps, SpO2, HRV and exercise times read as UTC and converted to "
+        f"{zone.key} (from {zone_source}); sleep times read as local",
         f"{len(sleep)} sleep log(s), {len(exercises)} exercise(s)",
     ] + [f"{channel}: read {n} repeated timestamp(s) once" for channel, n in
          duplicates.items() if n]
@@ -192,7 +220,8 @@ def _export_files(path):
         raise DataError(f"--input {path}: expected the Takeout folder (or its Fitbit/Global "
                         f"Export Data folder) of a Fitbit export, received "
                         f"{'a file' if os.path.exists(path) else 'a path that does not exist'}.")
-    files = {prefix: [] for prefix in ("heart_rate", "steps", "sleep", "exercise")}
+    files = {kind: [] for kind in ("heart_rate", "steps", "sleep", "exercise", "spo2_minute",
+                                   "hrv_details")}
     profiles = []
     if os.path.basename(os.path.normpath(path)).lower() == "global export data":
         parent = os.path.dirname(os.path.abspath(path))  # Profile.csv sits in a sibling folder
@@ -202,14 +231,18 @@ def _export_files(path):
         subfolders.sort()
         for name in names:
             match = _FILE.fullmatch(name)
+            csv_match = _CSV_FILE.fullmatch(name)
             if match:
                 files[match.group(1)].append(os.path.join(folder, name))
+            elif csv_match:
+                files[CSV_FILES[csv_match.group(1)][0]].append(os.path.join(folder, name))
             elif name.lower() == "profile.csv":
                 profiles.append(os.path.join(folder, name))
     if not any(files.values()):
         raise DataError(f"--input {path}: expected a Fitbit export with heart_rate-*.json, "
                         "steps-*.json, sleep-*.json or exercise-*.json files (Takeout/Fitbit/"
-                        "Global Export Data), found none.")
+                        "Global Export Data) or 'Minute SpO2 - *.csv' / 'Heart Rate Variability "
+                        "Details - *.csv' files, found none.")
     return {k: sorted(v, key=lambda f: (os.path.basename(f), f)) for k, v in files.items()}, \
         profiles
 
@@ -261,6 +294,56 @@ def _load(path):
         raise DataError(f"{name}: expected a JSON array of entries, received a "
                         f"{type(data).__name__}.")
     return data
+
+
+def _csv_channels():
+    return [c for _, fields in CSV_FILES.values() for c in fields.values()]
+
+
+_SAMPLE_FILES = {**{k: {k: c} for k, c in CHANNEL_FILES.items()},
+                 **dict(CSV_FILES.values())}
+"""Kind of sample file -> its field -> channel."""
+
+
+def _csv_samples(path, fields):
+    """``(utc ms, {column: values}, lines)`` of a ``Minute SpO2`` or ``Heart Rate Variability
+    Details`` CSV: a ``timestamp`` column (ISO 8601; UTC unless it carries an offset) and the
+    ``fields`` columns (blank = missing)."""
+    import pandas as pd
+
+    name = os.path.basename(path)
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError,
+            pd.errors.EmptyDataError) as err:
+        raise DataError(f"{name}: expected a CSV file ({type(err).__name__}: "
+                        f"{str(err)[:200]}).") from None
+    expected = ["timestamp", *fields]
+    absent = [c for c in expected if c not in frame.columns]
+    if absent:
+        raise DataError(f"{name}: expected the columns {expected}, received "
+                        f"{list(frame.columns)[:10]} (missing {absent}).")
+    lines = np.arange(len(frame)) + 2
+    text = frame["timestamp"].str.strip()
+    times = pd.to_datetime(text, utc=True, errors="coerce", format="ISO8601")
+    bad = np.flatnonzero(times.isna().to_numpy())
+    if bad.size:
+        i = int(bad[0])
+        raise DataError(f"{name} line {lines[i]}, column 'timestamp': expected a time such as "
+                        f"{EXAMPLE_ISO_TIME!r} (ISO 8601, UTC unless it carries an offset), "
+                        f"received {text.iloc[i]!r}.")
+    utc = times.dt.tz_localize(None).to_numpy(dtype="datetime64[ms]").astype(np.int64)
+    columns = {}
+    for field in fields:
+        cells = frame[field].str.strip()
+        values = pd.to_numeric(cells, errors="coerce")
+        bad = np.flatnonzero((values.isna() & (cells != "")).to_numpy())
+        if bad.size:
+            i = int(bad[0])
+            raise DataError(f"{name} line {lines[i]}, column {field!r}: expected a number, "
+                            f"received {cells.iloc[i]!r}.")
+        columns[field] = values.to_numpy(dtype=np.float64)
+    return utc, columns, lines
 
 
 def _intraday(path, data, prefix):
@@ -338,7 +421,7 @@ def _keep_first_of_each_time(minutes, channel, names, zone):
         file, entry = block["file"][first], block["entry"][first]
         minutes.keep(channel, _local(utc[first], zone)[0], block["value"][first],
                      file.astype(np.int64) << 32 | entry,
-                     lambda i: f"{names[file[i]]} entry {entry[i]}")
+                     lambda i: names[file[i]].format(entry[i]))
     return int(repeats)
 
 

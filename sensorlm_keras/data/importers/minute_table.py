@@ -2,8 +2,9 @@
 
 Files are read in chunks (what is kept of a row is its channels as float32 and three int64:
 wall-clock minute, real time and line, never the file's text), checked row by row (every
-error names the file, the line and the column), cut into local wall-clock days (`wall_clock`) and joined with an optional event
-log (`read_event_log`) for semantic captions and activity labels.
+error names the file, the line and the column), cut into local wall-clock days (`wall_clock`)
+and joined with an optional event log (`read_event_log`) for semantic captions and activity
+labels.
 
 `days_of_samples` (values on wall-clock minutes -> days) is shared with the export importers
 (`apple_health`, `fitbit_takeout`, through `ChannelMinutes`): one place puts values on minutes
@@ -355,7 +356,8 @@ def days_of_samples(people, schema, events, max_days, spill_dir=None, accelerome
         raise DataError("input: no day with a valid value in any channel "
                         f"({len(empty_days)} empty day(s)).")
     days = WearableDays(
-        raw=np.stack(raws) if isinstance(raws, list) else raws.finish(), events=event_lists, person_ids=np.asarray(persons, dtype=object),
+        raw=np.stack(raws) if isinstance(raws, list) else raws.finish(), events=event_lists,
+        person_ids=np.asarray(persons, dtype=object),
         day_index=np.asarray(day_index, dtype=np.int32), activity_labels=tuple(labels),
         schema=day_schema, info={"date": np.asarray(dates)},
     )
