@@ -16,6 +16,8 @@ from sensorlm_keras.utils.validation import check_positive_int, check_seed
 
 FORMATS = ("minute-table", "samples", "apple-health", "fitbit", "windows")
 EXPORT_FORMATS = ("apple-health", "fitbit")
+SPARSE_MISSING_THRESHOLD = 0.95
+"""``--missing-threshold`` of ``--format apple-health`` when not given."""
 
 _EPILOG = """\
 input formats (--format):
@@ -121,7 +123,11 @@ def add_build_parser(sub):
                        "(default: a hidden folder inside --out, removed at the end): memory "
                        "holds one chunk of rows, one person's minutes and 64 days, not the "
                        "input; not for --format windows)")
-    add_dataset_write_options(build, "caption seed (default 0)")
+    add_dataset_write_options(
+        build, "caption seed (default 0)",
+        "drop days whose missing fraction (of minutes x channels) exceeds this (default 0.8; "
+        f"{SPARSE_MISSING_THRESHOLD} for apple-health: an Apple Watch samples heart rate about "
+        "every 5 minutes, so a day worn all day misses 80%% of its heart-rate minutes)")
     build.set_defaults(func=run_build)
 
 
@@ -130,6 +136,8 @@ def run_build(args):
 
     if args.max_days is None:
         args.max_days = 3660 if args.format in EXPORT_FORMATS else 366
+    if args.missing_threshold is None and args.format == "apple-health":
+        args.missing_threshold = SPARSE_MISSING_THRESHOLD
     for name in ("shards", "max_days", "chunk_rows"):
         check_positive_int(getattr(args, name), f"--{name.replace('_', '-')}")
     check_seed(args.seed, "--seed")

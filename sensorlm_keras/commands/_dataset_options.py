@@ -9,9 +9,12 @@ import sys
 from sensorlm_keras.errors import ConfigError
 
 
-def add_dataset_write_options(parser, seed_help):
+def add_dataset_write_options(parser, seed_help,
+                              missing_help="drop days whose missing fraction exceeds this "
+                              "(default 0.8)"):
     """Add ``--out --shards --seed --salt --compression --splits --missing-threshold
-    --overwrite --no-progress`` to ``parser``."""
+    --overwrite --no-progress`` to ``parser`` (``--missing-threshold`` without a default:
+    the command resolves it, ``missing_help`` says how)."""
     parser.add_argument("--out", required=True,
                         help="output directory (one sub-directory per split)")
     parser.add_argument("--shards", type=int, default=1, help="shards per split (default 1)")
@@ -22,8 +25,7 @@ def add_dataset_write_options(parser, seed_help):
                         help="shard compression (default gzip)")
     parser.add_argument("--splits", default="0.8,0.1,0.1",
                         help="train,validation,test fractions by person (default 0.8,0.1,0.1)")
-    parser.add_argument("--missing-threshold", type=float, default=0.8,
-                        help="drop days whose missing fraction exceeds this (default 0.8)")
+    parser.add_argument("--missing-threshold", type=float, default=None, help=missing_help)
     parser.add_argument("--overwrite", action="store_true", help="replace an existing dataset")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
 
@@ -67,7 +69,7 @@ def write_options(args):
         "compression": None if args.compression == "none" else "GZIP",
         "fractions": parse_fractions(args.splits),
         "split_method": "rank",
-        "missing_threshold": args.missing_threshold,
+        "missing_threshold": 0.8 if args.missing_threshold is None else args.missing_threshold,
         "seed": args.seed,
         "progress": not args.no_progress,
         "overwrite": args.overwrite,

@@ -350,6 +350,17 @@ def test_cli_build_apple_health(tmp_path, capsys):
     assert "steps: 100 minute(s) recorded by several of its 2 sources; kept the one with the " \
         "most steps" in printed and "Ann" not in json.dumps(manifest.extra)
     assert manifest.extra["import_summary"]["records"]["StepCount"] == 40
+    # A Watch's heart rate every 5 minutes, steps on 30 minutes: 89% of the day's cells are
+    # empty; apple-health's default threshold (0.95) keeps the day, 0.8 (the tables') drops it.
+    every_5_min = [_record(HR, 60, 300 * k) for k in range(288)]
+    every_5_min += [_record(STEPS, 100, 25_200 + 60 * k, 25_260 + 60 * k) for k in range(30)]
+    sparse = _export(tmp_path, every_5_min, name="watch.xml")
+    for extra, kept in (((), 1), (("--missing-threshold", "0.8"), 0)):
+        out = tmp_path / f"sparse{len(extra)}"
+        code, printed, _ = build_with_cli(capsys, "apple-health", sparse, out, "--splits",
+                                          "1,0,0", *extra)
+        assert code == 0 and f"train: {kept} examples" in printed, printed
+    assert DatasetManifest.load(tmp_path / "sparse0" / "train").extra["missing_threshold"] == 0.95
     bad = _export(tmp_path, [_record(HR, "x", 0)], name="bad.xml")
     assert_cli_refuses(capsys, "apple-health", bad, f"bad.xml line {PROLOGUE_LINES + 1} "
                        "(HeartRate record), attribute 'value': expected a number, received "
