@@ -121,5 +121,26 @@ def run_child(command, env, benchmark, **labels):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def add_impl_arguments(parser, implementations):
+    """``--impl`` (several of ``implementations``), ``--workdir`` and the hidden ``--backend``
+    of a benchmark that measures each implementation in its own child process."""
+    import argparse
+
+    parser.add_argument("--impl", nargs="+", default=list(implementations),
+                        choices=implementations)
+    parser.add_argument("--workdir", default=None)
+    parser.add_argument("--backend", default=None, help=argparse.SUPPRESS)
+
+
+def run_impls(script, benchmark, impls, child_args):
+    """Run ``script --_single --impl IMPL *child_args`` for each implementation, in a fresh
+    process each, and emit each child's record."""
+    for impl in impls:
+        record = run_child([sys.executable, script, "--_single", "--impl", impl, *child_args],
+                           backend_env(None), benchmark, impl=impl)
+        if record is not None:
+            emit(record)
+
+
 def emit(record):
     print(json.dumps(record, sort_keys=True), flush=True)

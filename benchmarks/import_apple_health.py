@@ -121,12 +121,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--hr-per-hour", type=int, default=360)
-    parser.add_argument("--impl", nargs="+", default=list(IMPLEMENTATIONS),
-                        choices=IMPLEMENTATIONS)
-    parser.add_argument("--workdir", default=None)
+    common.add_impl_arguments(parser, IMPLEMENTATIONS)
     parser.add_argument("--xml", help=argparse.SUPPRESS)
     parser.add_argument("--records", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--backend", default=None, help=argparse.SUPPRESS)
     args = common.parse_child_args(parser, argv, singles=("impl",))
     if args._single:
         return child(args)
@@ -137,13 +134,8 @@ def main(argv=None):
         common.emit({"benchmark": "import_apple_health", "records": records,
                      "xml_bytes": os.path.getsize(xml), "days": args.days,
                      "write_seconds": round(time.perf_counter() - start, 1), **common.machine()})
-        for impl in args.impl:
-            command = [sys.executable, __file__, "--_single", "--impl", impl, "--xml", xml,
-                       "--records", str(records)]
-            record = common.run_child(command, common.backend_env(None), "import_apple_health",
-                                      impl=impl)
-            if record is not None:
-                common.emit(record)
+        common.run_impls(__file__, "import_apple_health", args.impl,
+                         ["--xml", xml, "--records", str(records)])
 
 
 if __name__ == "__main__":

@@ -105,12 +105,9 @@ def main(argv=None):
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--channels", type=int, default=8, choices=range(1, len(CHANNELS) + 1))
     parser.add_argument("--chunk-rows", type=int, default=100_000)
-    parser.add_argument("--impl", nargs="+", default=list(IMPLEMENTATIONS),
-                        choices=IMPLEMENTATIONS)
-    parser.add_argument("--workdir", default=None)
+    common.add_impl_arguments(parser, IMPLEMENTATIONS)
     parser.add_argument("--csv", help=argparse.SUPPRESS)
     parser.add_argument("--rows", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--backend", default=None, help=argparse.SUPPRESS)
     args = common.parse_child_args(parser, argv, singles=("impl",))
     if args._single:
         return child(args)
@@ -121,13 +118,9 @@ def main(argv=None):
         common.emit({"benchmark": "import_tables", "csv_rows": rows,
                      "csv_bytes": os.path.getsize(csv), "channels": args.channels,
                      "write_seconds": round(time.perf_counter() - start, 1), **common.machine()})
-        for impl in args.impl:
-            command = [sys.executable, __file__, "--_single", "--impl", impl, "--csv", csv,
-                       "--rows", str(rows), "--chunk-rows", str(args.chunk_rows)]
-            record = common.run_child(command, common.backend_env(None), "import_tables",
-                                      impl=impl)
-            if record is not None:
-                common.emit(record)
+        common.run_impls(__file__, "import_tables", args.impl,
+                         ["--csv", csv, "--rows", str(rows), "--chunk-rows",
+                          str(args.chunk_rows)])
 
 
 if __name__ == "__main__":

@@ -324,15 +324,8 @@ def _csv_samples(path, fields):
         raise DataError(f"{name}: expected the columns {expected}, received "
                         f"{list(frame.columns)[:10]} (missing {absent}).")
     lines = np.arange(len(frame)) + 2
-    text = frame["timestamp"].str.strip()
-    times = pd.to_datetime(text, utc=True, errors="coerce", format="ISO8601")
-    bad = np.flatnonzero(times.isna().to_numpy())
-    if bad.size:
-        i = int(bad[0])
-        raise DataError(f"{name} line {lines[i]}, column 'timestamp': expected a time such as "
-                        f"{EXAMPLE_ISO_TIME!r} (ISO 8601, UTC unless it carries an offset), "
-                        f"received {text.iloc[i]!r}.")
-    utc = times.dt.tz_localize(None).to_numpy(dtype="datetime64[ms]").astype(np.int64)
+    utc = _utc_ms(list(frame["timestamp"].str.strip()), lambda i: f"{name} line {lines[i]}",
+                  "timestamp", iso=True)
     columns = {}
     for field in fields:
         cells = frame[field].str.strip()
@@ -394,18 +387,22 @@ def _number(value):
     return number if np.isfinite(number) else None
 
 
-def _utc_ms(stamps, where, field):
-    """Int64 ms since 1970 of ``MM/DD/YY HH:MM:SS`` UTC times."""
+def _utc_ms(stamps, where, field, iso=False):
+    """Int64 ms since 1970 of UTC times: ``MM/DD/YY HH:MM:SS`` (the JSON files' ``field``), or
+    ISO 8601 (``iso``: a CSV ``column``; an offset or ``Z`` is honoured, none means UTC)."""
     import pandas as pd
 
-    parsed = pd.to_datetime(pd.Series(stamps, dtype=object), format=INTRADAY_FORMAT,
-                            errors="coerce")
+    parsed = pd.to_datetime(pd.Series(stamps, dtype=object), errors="coerce", utc=iso,
+                            format="ISO8601" if iso else INTRADAY_FORMAT)
     bad = np.flatnonzero(parsed.isna().to_numpy())
     if bad.size:
         i = int(bad[0])
-        raise DataError(f"{where(i)}, field {field!r}: expected a time such as "
-                        f"{EXAMPLE_TIME!r} (MM/DD/YY HH:MM:SS, UTC), received "
-                        f"{describe(stamps[i])}.")
+        example, form = ((EXAMPLE_ISO_TIME, "ISO 8601, UTC unless it carries an offset") if iso
+                         else (EXAMPLE_TIME, "MM/DD/YY HH:MM:SS, UTC"))
+        raise DataError(f"{where(i)}, {'column' if iso else 'field'} {field!r}: expected a time "
+                        f"such as {example!r} ({form}), received {describe(stamps[i])}.")
+    if iso:
+        parsed = parsed.dt.tz_localize(None)
     return parsed.to_numpy(dtype="datetime64[ms]").astype(np.int64)
 
 
