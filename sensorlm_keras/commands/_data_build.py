@@ -41,13 +41,15 @@ input formats (--format):
                 covers), OxygenSaturation x100 -> spo2, HeartRateVariabilitySDNN -> sdnn0595;
                 sleep analysis -> sleep events, workouts -> activity events. Each record sits
                 at its own clock reading (its UTC offset). iPhone + Watch: per channel and
-                minute one source counts (most steps; for the others most samples).
+                minute one source counts (most steps; for the others most samples). Days
+                up to 95% empty are kept (a Watch samples heart rate every ~5 minutes).
 
   fitbit        a Fitbit export from Google Takeout: the Takeout folder or its
-                Fitbit/Global Export Data folder (heart_rate-, steps-, sleep-, exercise-*.json;
-                one person: --person, default the folder name). heart_rate, steps and
-                exercise times are UTC and are converted to --timezone (IANA name, default
-                the export's Profile.csv) for the day cut; sleep times are local already.
+                Fitbit/Global Export Data folder (heart_rate-, steps-, sleep-, exercise-*.json,
+                'Minute SpO2 - *.csv', 'Heart Rate Variability Details - *.csv'; one person:
+                --person, default the folder name). Heart rate, steps, SpO2, HRV and exercise
+                times are UTC and are converted to --timezone (IANA name, default the
+                export's Profile.csv) for the day cut; sleep times are local already.
 
   windows       labelled windows of any length and channels (a HAR dataset, sleep epochs,
                 stress windows) as .npz: 'sensor' (N, T, C) in physical units (NaN = missing;

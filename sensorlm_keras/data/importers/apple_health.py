@@ -32,8 +32,11 @@ both count steps). The rules this importer follows:
   length (the same workout written by a second app) is kept once.
 - **Parsing** is streamed with expat (the parser under ``xml.etree.ElementTree.iterparse``,
   used directly: no element is ever built, and each record's line is known for errors). Memory
-  holds the text of at most `chunk_records` records per type and 20 bytes per kept sample
-  (a 480 MB export of 1.5 million records: 0.47 GB peak, 44 s). The DTD prologue is skipped
+  holds the text of at most `chunk_records` records per type, one 28-day block of one
+  channel's samples (`ChannelMinutes`, the rest on disk with ``spill_dir``) and the export's
+  minute sums (a 483 MB export of 2.26 million records: 0.24 GB peak, 51 s; 967 MB: 0.32 GB).
+  ``Correlation`` elements (blood pressure, food: no schema channel) are skipped with their
+  inner records. The DTD prologue is skipped
   (iOS 16 wrote a malformed one) and control characters such as ``\\x0b``, which some sources
   write into names, are read as spaces.
 """
