@@ -120,6 +120,19 @@ def test_values_against_numpy_in_any_record_order(tmp_path):
     assert summary["rows"] == len(lines) and summary["records"]["HeartRate"] == 180
 
 
+def test_correlation_elements_are_skipped_with_their_records(tmp_path):
+    """A blood-pressure ``<Correlation>`` wraps its own ``<Record>`` elements (no schema
+    channel); even a heart-rate record inside one is not read (nothing is counted twice)."""
+    inner = (_record("HKQuantityTypeIdentifierBloodPressureSystolic", 120, 3600, unit="mmHg")
+             + _record(HR, 99, 3600))
+    correlation = (f' <Correlation type="HKCorrelationTypeIdentifierBloodPressure" '
+                   f'sourceName="Cuff" startDate="{_stamp(3600)}" endDate="{_stamp(3600)}">\n'
+                   f'{inner} </Correlation>\n')
+    days, summary = read_apple_health(_export(tmp_path, [_record(HR, 61, 3600), correlation]))
+    assert summary["records"] == {"HeartRate": 1}
+    assert days.raw[0, 60, 0] == 61 and np.isfinite(days.raw[0, :, 0]).sum() == 1
+
+
 def test_chunk_size_does_not_change_the_result(tmp_path):
     lines = [_record(HR, 60 + k % 7, 3600 + 13 * k) for k in range(50)]
     lines += [_record(STEPS, 10 + k, 3600 + 100 * k, 3700 + 100 * k, source=[WATCH, PHONE][k % 2])
