@@ -46,13 +46,15 @@ class ChannelMinutes:
 
     def __init__(self, schema, spill=None, fraction=0.01, block_minutes=None):
         self.schema = schema
+        self._low, self._high = range_bounds(schema)
         self.spill = SpillFile() if spill is None else spill
         self.fraction = fraction
         self.block_minutes = int(BLOCK_MINUTES if block_minutes is None else block_minutes)
         self._blocks = {}  # channel -> {block -> [spill keys]}
         self._fields = {}  # channel -> names of the arrays of its samples
         self._minutes = {}  # channel -> [(wall, sums, counts)] of the kept samples
-        self._checked = {}  # channel -> [bad, seen, (order, where, value) of the first bad]
+        self._checked = {}  # channel -> [bad, seen, (order, where, value, low, high) of the
+        #                     first value out of range]
 
     def has(self, channel):
         """Whether any sample of ``channel`` was added."""
@@ -85,8 +87,8 @@ class ChannelMinutes:
         """Keep samples of ``channel``: values outside its plausible range are dropped and
         counted (``order`` ranks the samples, e.g. their lines, so that the first one out of
         range is named by ``where(i)``), the others summed per wall-clock minute ``wall``."""
-        bounds = range_bounds(self.schema)
-        low, high = (b[self.schema.index(channel)] for b in bounds)
+        j = self.schema.index(channel)
+        low, high = self._low[j], self._high[j]
         value = np.asarray(value, dtype=np.float64)
         finite = np.isfinite(value)
         out = finite & ((value < low) | (value > high))
